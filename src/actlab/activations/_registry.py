@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,48 +29,96 @@ class Role(enum.StrEnum):
 class Parameter:
     """A tunable parameter of an activation, with its default and valid values.
 
-    Numeric parameters are valid in ``[low, high]`` (inclusive, ``None`` for no
-    bound) and finite; string parameters are valid when in ``choices``.
+    There are three kinds. A string parameter is valid when it is one of
+    ``choices``. An integer parameter (``integer=True``) takes any integer in
+    ``[low, high]``. Any other parameter is a finite real number in the interval
+    from ``low`` to ``high``: ``None`` means no bound, and ``low_open`` or
+    ``high_open`` excludes that end (``beta > 0`` is ``low=0, low_open=True``).
     """
 
     name: str
-    default: float | str
+    default: float | int | str
     description: str
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
     # Range for a slider in the explorer, not a validity limit.
     slider: tuple[float, float] = (0.0, 1.0)
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
 
-    def validate(self, value: Any, activation: str) -> float | str:
-        """Return ``value`` checked and converted, or raise ``ValueError``."""
+    def validate(self, value: Any, activation: str) -> float | int | str:
+        """Return ``value`` checked and converted, or raise ``ValueError``.
+
+        The message names the activation, the parameter, the rejected value and
+        the values that would be accepted.
+        """
         if self.choices:
-            if value not in self.choices:
-                raise ValueError(
-                    f"invalid {self.name}={value!r} for {activation}: "
-                    f"choose one of {', '.join(map(repr, self.choices))}"
-                )
-            return value
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
+            return self._validate_choice(value, activation)
+        if self.integer:
+            number = self._to_integer(value, activation)
+        else:
+            number = self._to_float(value, activation)
+        if not self.contains(number):
+            kind = "an integer" if self.integer else "a finite number"
             raise ValueError(
                 f"invalid {self.name}={value!r} for {activation}: "
-                f"expected a number in {self.range_text()}"
-            ) from None
-        low_ok = self.low is None or number >= self.low
-        high_ok = self.high is None or number <= self.high
-        if not (math.isfinite(number) and low_ok and high_ok):
-            raise ValueError(
-                f"invalid {self.name}={value!r} for {activation}: "
-                f"expected a finite number in {self.range_text()}"
+                f"expected {kind} in {self.range_text()}"
             )
         return number
 
+    def contains(self, number: float) -> bool:
+        """Return whether ``number`` lies in the valid range (finite, in bounds)."""
+        if not math.isfinite(number):
+            return False
+        if self.low is not None:
+            if number < self.low or (self.low_open and number == self.low):
+                return False
+        if self.high is not None:
+            if number > self.high or (self.high_open and number == self.high):
+                return False
+        return True
+
     def range_text(self) -> str:
+        """Return the valid range in interval notation, such as ``(0, inf)``."""
+        if self.choices:
+            return "{" + ", ".join(map(repr, self.choices)) + "}"
         low = "-inf" if self.low is None else f"{self.low:g}"
         high = "inf" if self.high is None else f"{self.high:g}"
-        return f"[{low}, {high}]"
+        left = "(" if self.low is None or self.low_open else "["
+        right = ")" if self.high is None or self.high_open else "]"
+        return f"{left}{low}, {high}{right}"
+
+    def _validate_choice(self, value: Any, activation: str) -> str:
+        if isinstance(value, str) and value in self.choices:
+            return value
+        raise ValueError(
+            f"invalid {self.name}={value!r} for {activation}: "
+            f"choose one of {', '.join(map(repr, self.choices))}"
+        )
+
+    def _to_integer(self, value: Any, activation: str) -> int:
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            return int(value) if isinstance(value, str) else operator.index(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"invalid {self.name}={value!r} for {activation}: "
+                f"expected an integer in {self.range_text()}"
+            ) from None
+
+    def _to_float(self, value: Any, activation: str) -> float:
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"invalid {self.name}={value!r} for {activation}: "
+                f"expected a finite number in {self.range_text()}"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -76,8 +126,17 @@ class Spec:
     """Everything actlab knows about one activation.
 
     ``value(z, **params)`` and ``derivative(z, **params)`` receive a float array
-    of the computing dtype (float32 or float64; float16 input is computed in
-    float32) and return an array of the same shape and dtype.
+    of the computing dtype and return an array of the same shape and dtype. The
+    computing dtype is float64 for float64 input and for every input when
+    ``promote_to_float64`` is set; otherwise float16 is computed in float32 and
+    float32 in float32. A vector-valued entry (``vector=True``, softmax) takes
+    ``derivative(z, v, **params)`` and returns the Jacobian-vector product, or
+    the diagonal of the Jacobian when ``v`` is ``None``.
+
+    The property fields describe the activation at its default parameters.
+    Where they change with the parameters (the range of ELU moves with alpha),
+    ``depends_on_params`` maps the bound parameters to the changed fields, and
+    ``for_params`` returns the record with them applied.
     """
 
     name: str
@@ -85,24 +144,27 @@ class Spec:
     derivative_formula: str  # LaTeX for g'(z)
     value: Callable[..., np.ndarray]
     derivative: Callable[..., np.ndarray]
-    output_range: tuple[float, float]
-    range_text: str  # e.g. "(0, 1)", with open or closed ends
+    output_range: tuple[float, float]  # infimum and supremum of g over finite z
+    range_text: str  # e.g. "(0, 1)": a bracket marks an end that g attains
     description: str
     roles: frozenset[Role]
     aliases: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
-    monotonic: bool = True
-    smooth: bool = True
-    zero_centred: bool = False
-    flat_regions: str = ""  # where g' is (near) zero, in words; "" if nowhere
+    monotonic: bool = True  # g is non-decreasing (softmax: in its own logit)
+    smooth: bool = True  # g' is continuous everywhere, so there are no kinks
+    zero_centred: bool = False  # g(0) = 0 and E[g(Z)] = 0 for Z ~ N(0, 1)
+    flat_regions: str = ""  # where |g'| falls below 0.001, in words; "" if nowhere
     dead_region: str = ""  # where g' is exactly zero, in words; "" if nowhere
     kinks: tuple[float, ...] = ()  # inputs where g' is not defined
     kink_derivatives: str = ""  # the value chosen at each kink, in words
+    kink_derivative_values: tuple[float, ...] = ()  # g' returned at each kink
     can_die: bool = False  # a unit can stop learning for good (ReLU family)
-    saturates: bool = False  # flat at large |z| (sigmoid family)
-    max_derivative: float = 1.0  # sup of |g'| at default parameters
+    saturates: bool = False  # g' -> 0 as z -> -inf and as z -> +inf
+    max_derivative: float = 1.0  # sup of |g'| (softmax: of the Jacobian's norm)
     initialiser: str = "xavier"  # the initialiser that suits it in hidden layers
     vector: bool = False  # acts on a whole vector (softmax), not elementwise
+    promote_to_float64: bool = False  # float16 and float32 computed in float64
+    depends_on_params: Callable[..., Mapping[str, Any]] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -113,8 +175,19 @@ class Spec:
     def bounded_above(self) -> bool:
         return math.isfinite(self.output_range[1])
 
-    def defaults(self) -> dict[str, float | str]:
+    def defaults(self) -> dict[str, float | int | str]:
         return {p.name: p.default for p in self.parameters}
+
+    def for_params(self, **params: Any) -> Spec:
+        """Return this record with the fields that depend on ``params`` updated.
+
+        Parameters not given keep their defaults; values are validated as in
+        ``get``.
+        """
+        bound = _bind(self, params)
+        if self.depends_on_params is None:
+            return self
+        return dataclasses.replace(self, **self.depends_on_params(**bound))
 
 
 _SPECS: dict[str, Spec] = {}
@@ -138,10 +211,14 @@ def names() -> list[str]:
 
 
 def spec(name: str) -> Spec:
-    """Return the record of ``name`` (a canonical name or an alias)."""
+    """Return the record of ``name``: a canonical name or an alias.
+
+    Case, surrounding spaces and hyphens for underscores are ignored, so
+    ``"Leaky-ReLU"`` finds ``leaky_relu``.
+    """
     if not isinstance(name, str):
         raise ValueError(f"activation name must be a string, got {name!r}")
-    key = name.strip().lower()
+    key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
     if key not in _SPECS:
         choices = ", ".join(sorted([*_SPECS, *_ALIASES]))
@@ -154,48 +231,106 @@ def specs() -> list[Spec]:
     return list(_SPECS.values())
 
 
+def _bind(spec: Spec, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the defaults of ``spec`` updated with ``params``, validated."""
+    known = {p.name: p for p in spec.parameters}
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        if known:
+            valid = f"valid parameters are {', '.join(known)}"
+        else:
+            valid = f"{spec.name} takes no parameters"
+        raise ValueError(f"unknown parameter {unknown[0]!r} for {spec.name}: {valid}")
+    bound = spec.defaults()
+    for key, value in params.items():
+        bound[key] = known[key].validate(value, spec.name)
+    return bound
+
+
+def _work_dtype(spec: Spec, dtype: np.dtype) -> type:
+    if dtype == np.float64 or spec.promote_to_float64:
+        return np.float64
+    return np.float32
+
+
+def _as_real_array(z: Any, argument: str) -> np.ndarray:
+    array = np.asarray(z)
+    if array.dtype.kind == "c":
+        raise TypeError(
+            f"activations take real input, but {argument} has dtype {array.dtype}; "
+            "pass the real part explicitly if that is what you mean"
+        )
+    return array
+
+
 class Activation:
     """An activation with its parameters bound: ``act(z)``, ``act.derivative(z)``.
 
-    Both accept a scalar or an array; float16, float32 and float64 keep their
-    dtype, anything else is computed as float64.
+    Both accept a scalar or an array and return the same shape, a NumPy scalar
+    for scalar input. float16, float32 and float64 keep their dtype; integers,
+    booleans and any other real dtype are computed and returned as float64.
+    ``bound_spec`` is the record with the parameter-dependent fields (range,
+    kinks, maximum slope, ...) evaluated at the bound parameters.
     """
 
     def __init__(self, spec: Spec, params: Mapping[str, Any]):
-        known = {p.name: p for p in spec.parameters}
-        unknown = set(params) - set(known)
-        if unknown:
-            valid = ", ".join(known) or "none"
-            raise ValueError(
-                f"unknown parameter {sorted(unknown)[0]!r} for {spec.name}: "
-                f"valid parameters are {valid}"
-            )
-        bound = spec.defaults()
-        for key, value in params.items():
-            bound[key] = known[key].validate(value, spec.name)
         self.spec = spec
-        self.params: dict[str, float | str] = bound
+        self.params: dict[str, Any] = _bind(spec, params)
+        self.bound_spec = spec.for_params(**self.params)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def __call__(self, z: Any) -> Any:
+        """Return g(z) elementwise (softmax: along ``axis``)."""
         return self._apply(self.spec.value, z)
 
-    def derivative(self, z: Any) -> Any:
-        """Return g'(z), computed from the pre-activation ``z``."""
-        return self._apply(self.spec.derivative, z)
+    def derivative(self, z: Any, v: Any = None) -> Any:
+        """Return g'(z), computed from the pre-activation ``z``.
 
-    def _apply(self, function: Callable[..., np.ndarray], z: Any) -> Any:
-        array = np.asarray(z)
-        dtype = array.dtype if array.dtype in FLOAT_DTYPES else np.dtype(np.float64)
-        work = np.float32 if dtype == np.float16 else dtype
-        result = np.asarray(function(array.astype(work, copy=False), **self.params))
-        # Only a float16 result can overflow here, and only where the true value
-        # does (for example selu(65504)), so inf is the right answer.
-        with np.errstate(over="ignore"):
+        For an elementwise activation ``v`` must be omitted. For a vector-valued
+        one (``spec.vector``, softmax) ``derivative(z, v)`` returns the
+        Jacobian-vector product J(z) v along the axis, and ``derivative(z)``
+        returns the diagonal of J(z).
+        """
+        if v is None:
+            return self._apply(self.spec.derivative, z)
+        if not self.spec.vector:
+            raise TypeError(
+                f"{self.name} is elementwise, so derivative(z) takes no v; "
+                "use jvp(z, v) for g'(z) * v"
+            )
+        return self._apply(self.spec.derivative, z, v)
+
+    def jvp(self, z: Any, v: Any) -> Any:
+        """Return the Jacobian-vector product J(z) v for any activation.
+
+        Elementwise activations have a diagonal Jacobian, so this is
+        ``g'(z) * v``; softmax applies its full Jacobian along ``axis``.
+        """
+        if self.spec.vector:
+            return self.derivative(z, v)
+        return self._apply(lambda x, w, **p: self.spec.derivative(x, **p) * w, z, v)
+
+    def _apply(self, function: Callable[..., np.ndarray], z: Any, *more: Any) -> Any:
+        arrays = [_as_real_array(z, "z"), *(_as_real_array(m, "v") for m in more)]
+        common = np.result_type(*arrays)
+        dtype = common if common in FLOAT_DTYPES else np.dtype(np.float64)
+        work = _work_dtype(self.spec, dtype)
+        # Entries may patch their results in place, which a NumPy scalar does not
+        # allow, so an elementwise entry sees a scalar as a one-element array.
+        # Entries never write into their inputs, which may be the caller's arrays.
+        scalar = not self.spec.vector and all(a.ndim == 0 for a in arrays)
+        inputs = [np.array(a, dtype=work, ndmin=int(scalar), copy=None) for a in arrays]
+        # NOTE: overflow is not reported because an entry returns inf only where
+        # the true value exceeds the dtype (the accuracy tests check this), and
+        # underflow to subnormals or zero is the correct rounding of tiny tails.
+        with np.errstate(over="ignore", under="ignore"):
+            result = np.asarray(function(*inputs, **self.params))
             result = result.astype(dtype, copy=False)
+        if scalar:
+            return result.reshape(())[()]
         return result[()] if result.ndim == 0 else result
 
     def __repr__(self) -> str:

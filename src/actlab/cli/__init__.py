@@ -1,0 +1,5 @@
+"""The ``actlab`` command."""
+
+from ._main import main
+
+__all__ = ["main"]

@@ -1,0 +1,54 @@
+"""Settings of the web lab, read once when the app is built."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Listening address, log level and page defaults of the web lab.
+
+    ``from_env`` reads ``ACTLAB_HOST``, ``ACTLAB_PORT`` and ``ACTLAB_LOG_LEVEL``.
+    The host defaults to loopback because the lab has no authentication.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    # Samples per curve that the explorer page requests.
+    explorer_points: int = 481
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"invalid port {self.port}: expected 0 to 65535")
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(
+                f"invalid log level {self.log_level!r}: "
+                f"choose one of {', '.join(LOG_LEVELS)}"
+            )
+        if not 2 <= self.explorer_points <= 5001:
+            raise ValueError(
+                f"invalid explorer_points {self.explorer_points}: "
+                "expected an integer in [2, 5001]"
+            )
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Build settings from ``ACTLAB_*`` environment variables and defaults."""
+        defaults = cls()
+        port_text = os.environ.get("ACTLAB_PORT", str(defaults.port))
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ValueError(
+                f"invalid ACTLAB_PORT={port_text!r}: expected an integer port"
+            ) from None
+        return cls(
+            host=os.environ.get("ACTLAB_HOST", defaults.host),
+            port=port,
+            log_level=os.environ.get("ACTLAB_LOG_LEVEL", defaults.log_level).lower(),
+        )
