@@ -91,6 +91,19 @@ def test_explorer_draws_curves_offline(offline_page, live_server):
     assert_clean(offline_page)
 
 
+def test_offline_route_aborts_other_hosts(offline_page, live_server):
+    # localhost is loopback too, so even a broken route sends nothing outside.
+    page = offline_page.page
+    open_explorer(page, f"{live_server}/")
+    other = live_server.replace("127.0.0.1", "localhost") + "/healthz"
+    outcome = page.evaluate(
+        "url => fetch(url).then(() => 'loaded', () => 'aborted')", other
+    )
+
+    assert outcome == "aborted"
+    assert offline_page.blocked == [other]
+
+
 def test_parameter_slider_changes_plot(offline_page, live_server):
     found = numeric_parameter()
     if found is None:

@@ -20,7 +20,7 @@ import pytest
 import actlab
 from actlab import activations
 from actlab.activations import _registry
-from actlab.web import curves
+from actlab.web import Settings, curves
 from actlab.web.explorer import read_state
 from actlab.web.routers.activations import CURVE_FIELDS, POINT_FIELDS
 from actlab.web.schemas import clamp_slider
@@ -28,17 +28,28 @@ from actlab.web.schemas import clamp_slider
 NAMES = activations.names()
 SPECS = {spec.name: spec for spec in activations.specs()}
 WITH_PARAMETERS = [spec.name for spec in activations.specs() if spec.parameters]
+# A vector entry's parameters may only lay out the vector (softmax's axis), so
+# they need not change the one-dimensional view.
+ELEMENTWISE_WITH_PARAMETERS = [n for n in WITH_PARAMETERS if not SPECS[n].vector]
+VECTOR_PARAMETERS = [
+    (spec.name, parameter.name)
+    for spec in activations.specs()
+    if spec.vector
+    for parameter in spec.parameters
+]
 ALIASES = [(alias, spec.name) for spec in activations.specs() for alias in spec.aliases]
 
 
 def registry_view(name: str, z: np.ndarray, **params) -> tuple[np.ndarray, np.ndarray]:
     """g and g' as the API documents its view: elementwise, or the first
-    component of g([z, 0]) for an activation that acts on a vector."""
+    component of g([z, 0]) for each z for an activation that acts on a vector."""
     act = activations.get(name, **params)
     if not act.spec.vector:
         return np.asarray(act(z)), np.asarray(act.derivative(z))
-    pair = np.stack([z, np.zeros_like(z)], axis=-1)
-    return np.asarray(act(pair))[..., 0], np.asarray(act.derivative(pair))[..., 0]
+    pairs = [np.array([x, 0.0]) for x in z]
+    value = np.array([act(pair)[0] for pair in pairs])
+    derivative = np.array([act.derivative(pair)[0] for pair in pairs])
+    return value, derivative
 
 
 def as_array(values: list[float | None]) -> np.ndarray:
@@ -190,7 +201,7 @@ def test_point_matches_registry(client, name):
         assert body["derivative"] == float(derivative[0]), z
 
 
-@pytest.mark.parametrize("name", WITH_PARAMETERS)
+@pytest.mark.parametrize("name", ELEMENTWISE_WITH_PARAMETERS)
 def test_parameter_changes_curve(client, name):
     parameter = SPECS[name].parameters[0]
     value = other_value(parameter)
@@ -214,7 +225,7 @@ def test_parameter_changes_curve(client, name):
     )
 
 
-@pytest.mark.parametrize("name", WITH_PARAMETERS)
+@pytest.mark.parametrize("name", ELEMENTWISE_WITH_PARAMETERS)
 def test_parameter_changes_point(client, name):
     parameter = SPECS[name].parameters[0]
     value = other_value(parameter)
@@ -226,6 +237,26 @@ def test_parameter_changes_point(client, name):
 
     assert body["value"] == float(expected_value[0])
     assert body["derivative"] == float(expected_derivative[0])
+
+
+@pytest.mark.parametrize(("name", "parameter_name"), VECTOR_PARAMETERS)
+def test_vector_parameter_view_or_422(client, name, parameter_name):
+    parameter = next(p for p in SPECS[name].parameters if p.name == parameter_name)
+    low, high = clamp_slider(parameter)
+    for value in {low, (low + high) / 2, high}:
+        value = round(value) if parameter.integer else value
+        query = {"points": 9, parameter_name: value}
+        response = client.get(f"/api/activations/{name}/curve", params=query)
+        if response.status_code == 422:
+            assert response.json()["field"] == parameter_name
+            assert parameter_name in response.json()["detail"]
+            continue
+        body = response.json()
+        expected = registry_view(name, np.asarray(body["z"]), **{parameter_name: value})
+
+        assert response.status_code == 200
+        np.testing.assert_array_equal(as_array(body["value"]), expected[0])
+        np.testing.assert_array_equal(as_array(body["derivative"]), expected[1])
 
 
 def test_non_finite_numbers_become_null():
@@ -451,6 +482,40 @@ def test_state_reads_parameter(name):
 
     assert state.params == {name: {parameter.name: value}}
     assert state.messages == []
+
+
+# --- settings ------------------------------------------------------------------
+
+
+def test_settings_from_env(monkeypatch):
+    monkeypatch.setenv("ACTLAB_HOST", "127.0.0.2")
+    monkeypatch.setenv("ACTLAB_PORT", "9001")
+    monkeypatch.setenv("ACTLAB_LOG_LEVEL", "DEBUG")
+    settings = Settings.from_env()
+
+    assert settings.host == "127.0.0.2"
+    assert settings.port == 9001
+    assert settings.log_level == "debug"
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"port": 70000}, "invalid port 70000"),
+        ({"log_level": "loud"}, "invalid log level 'loud'"),
+        ({"explorer_points": 1}, "invalid explorer_points 1"),
+    ],
+)
+def test_settings_reject_invalid(fields, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        Settings(**fields)
+
+
+def test_settings_reject_bad_port_env(monkeypatch):
+    monkeypatch.setenv("ACTLAB_PORT", "eighty")
+
+    with pytest.raises(ValueError, match="invalid ACTLAB_PORT='eighty'"):
+        Settings.from_env()
 
 
 # --- serve -------------------------------------------------------------------

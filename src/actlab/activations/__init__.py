@@ -6,14 +6,7 @@
 (0.0, 3.0)
 """
 
-# Importing the entry modules registers their activations, in this order.
-from . import (  # noqa: F401
-    _entries,
-    _entries_relu,
-    _entries_gated,
-    _entries_hard,
-    _entries_softmax,
-)
+from . import _entries  # noqa: F401  (registers every entry)
 from ._registry import (
     FLOAT_DTYPES,
     Activation,

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Role, Spec, register
+from . import _numerics as nx
+from ._registry import Role, Spec
 
 INF = float("inf")
+
+# The records of this module, in the order the registry lists them.
+SPECS: list[Spec] = []
 
 
 def _relu6(z):
@@ -36,10 +40,11 @@ def _relu6(z):
 
 
 def _relu6_derivative(z):
-    return np.where(z >= 6, 0.0, np.heaviside(z, 0.0))
+    inside = (z > 0) & (z < 6)
+    return nx.keep_nan(inside.astype(z.dtype), z)
 
 
-register(
+SPECS.append(
     Spec(
         name="relu6",
         formula=r"g(z) = \min(\max(0, z), 6)",
@@ -95,19 +100,18 @@ def _hard_sigmoid(z):
 
 
 def _hard_sigmoid_derivative(z):
-    inside = np.abs(z)
-    np.subtract(3.0, inside, out=inside)
-    np.heaviside(inside, 0.0, out=inside)
-    inside *= 1 / 6
-    return inside
+    inside = np.abs(z) < 3
+    return nx.keep_nan(np.multiply(inside, 1 / 6, dtype=z.dtype), z)
 
 
-register(
+SPECS.append(
     Spec(
         name="hard_sigmoid",
         aliases=("hardsigmoid",),
         formula=r"g(z) = \frac{\mathrm{ReLU6}(z + 3)}{6}",
-        derivative_formula=r"g'(z) = \frac{1}{6} \text{ if } -3 < z < 3 \text{ else } 0",
+        derivative_formula=(
+            r"g'(z) = \frac{1}{6} \text{ if } -3 < z < 3 \text{ else } 0"
+        ),
         value=_hard_sigmoid,
         derivative=_hard_sigmoid_derivative,
         output_range=(0.0, 1.0),
@@ -164,10 +168,11 @@ def _hard_swish_derivative(z):
     inner = 2 * z
     inner += 3
     inner /= 6
-    return np.where(np.abs(z) < 3, inner, np.heaviside(z, 0.0))
+    outer = (z > 0).astype(z.dtype)
+    return nx.keep_nan(np.where(np.abs(z) < 3, inner, outer), z)
 
 
-register(
+SPECS.append(
     Spec(
         name="hard_swish",
         aliases=("hardswish",),
@@ -227,12 +232,11 @@ def _hard_tanh(z):
 
 
 def _hard_tanh_derivative(z):
-    inside = np.abs(z)
-    np.subtract(1.0, inside, out=inside)
-    return np.heaviside(inside, 0.0, out=inside)
+    inside = np.abs(z) < 1
+    return nx.keep_nan(inside.astype(z.dtype), z)
 
 
-register(
+SPECS.append(
     Spec(
         name="hard_tanh",
         aliases=("hardtanh",),

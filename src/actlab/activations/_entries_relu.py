@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import _numerics as nx
-from ._registry import Parameter, Role, Spec, register
+from ._registry import Parameter, Role, Spec
 
 INF = float("inf")
 
-# The SELU constants of Klambauer et al. (2017), "Self-Normalizing Neural
-# Networks", to the digits published with the paper.
+# The records of this module, in the order the registry lists them.
+SPECS: list[Spec] = []
+
+# The standard SELU constants: with them a standard normal input gives an
+# output of mean 0 and variance 1 (the tests check the mean).
 SELU_SCALE = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE_ALPHA = 1.7580993408473768599  # SELU_SCALE * SELU_ALPHA
@@ -45,8 +48,8 @@ def _leaky_relu(z, negative_slope):
 
 
 def _leaky_relu_derivative(z, negative_slope):
-    one, slope = z.dtype.type(1), z.dtype.type(negative_slope)
-    return nx.keep_nan(np.where(z > 0, one, slope), z)
+    right, left = z.dtype.type(1), z.dtype.type(negative_slope)
+    return nx.keep_nan(np.where(z > 0, right, left), z)
 
 
 def _leaky_relu_properties(negative_slope):
@@ -67,7 +70,7 @@ def _leaky_relu_properties(negative_slope):
     }
 
 
-register(
+SPECS.append(
     Spec(
         name="leaky_relu",
         aliases=("leakyrelu",),
@@ -100,6 +103,10 @@ register(
         depends_on_params=_leaky_relu_properties,
     )
 )
+
+
+# The values below are max(z, 0) plus the negative branch evaluated at
+# min(z, 0), which is 0 for z > 0: no np.where, and no exp of a large z.
 
 
 def _negative_expm1(z, alpha, inner_scale=1.0):
@@ -145,10 +152,14 @@ def _elu(z, alpha):
     >>> float(elu(-40.0)), float(elu.derivative(-40.0)) == float(np.exp(-40.0))
     (-1.0, True)
     """
-    return np.where(z > 0, z, _negative_expm1(z, alpha))
+    out = _negative_expm1(z, alpha)
+    out += np.maximum(z, 0.0)
+    return out
 
 
 def _elu_derivative(z, alpha):
+    if alpha == 1:
+        return _negative_exp(z, 1.0)  # exp(min(z, 0)) is already 1 for z > 0
     return np.where(z > 0, z.dtype.type(1), _negative_exp(z, alpha))
 
 
@@ -173,7 +184,7 @@ _ALPHA = Parameter(
     slider=(0.1, 3.0),
 )
 
-register(
+SPECS.append(
     Spec(
         name="elu",
         formula=r"g(z) = z \text{ if } z > 0 \text{ else } \alpha\,(e^{z} - 1)",
@@ -220,16 +231,20 @@ def _selu(z):
     >>> from actlab import activations
     >>> selu = activations.get("selu")
     >>> float(selu(1.0)) == SELU_SCALE, float(selu.derivative(0.0))
-    (True, 1.758099340847377)
+    (True, 1.7580993408473768)
     """
-    return np.where(z > 0, SELU_SCALE * z, _negative_expm1(z, _SELU_SCALE_ALPHA))
+    out = _negative_expm1(z, _SELU_SCALE_ALPHA)
+    out += SELU_SCALE * np.maximum(z, 0.0)
+    return out
 
 
 def _selu_derivative(z):
-    return np.where(z > 0, z.dtype.type(SELU_SCALE), _negative_exp(z, _SELU_SCALE_ALPHA))
+    return np.where(
+        z > 0, z.dtype.type(SELU_SCALE), _negative_exp(z, _SELU_SCALE_ALPHA)
+    )
 
 
-register(
+SPECS.append(
     Spec(
         name="selu",
         formula=(
@@ -254,7 +269,7 @@ register(
         roles=frozenset({Role.HIDDEN}),
         zero_centred=True,
         smooth=False,
-        flat_regions="z << 0 (z < -8 gives a slope below 0.001)",
+        flat_regions="z << 0 (z < -7.5 gives a slope below 0.001)",
         kinks=(0.0,),
         kink_derivatives="g'(0) = lambda alpha = 1.7581, the slope of the left side",
         kink_derivative_values=(_SELU_SCALE_ALPHA,),
@@ -285,18 +300,20 @@ def _celu(z, alpha):
     >>> float(celu.derivative(0.0)), float(celu(-1000.0))
     (1.0, -2.0)
     """
-    return np.where(z > 0, z, _negative_expm1(z, alpha, inner_scale=alpha))
+    out = _negative_expm1(z, alpha, inner_scale=alpha)
+    out += np.maximum(z, 0.0)
+    return out
 
 
 def _celu_derivative(z, alpha):
-    return np.where(z > 0, z.dtype.type(1), _negative_exp(z, 1.0, inner_scale=alpha))
+    return _negative_exp(z, 1.0, inner_scale=alpha)  # 1 for z > 0
 
 
 def _celu_properties(alpha):
     return {"output_range": (-alpha, INF), "range_text": f"({-alpha:g}, inf)"}
 
 
-register(
+SPECS.append(
     Spec(
         name="celu",
         formula=r"g(z) = z \text{ if } z > 0 \text{ else } \alpha\,(e^{z/\alpha} - 1)",

@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import _numerics as nx
-from ._registry import Parameter, Role, Spec, register
+from ._registry import Parameter, Role, Spec
 
-# exp(d) is 0 in float64 for d < -746, so the rounding error of d = z - max
-# only needs correcting above that; the cut also keeps two_sum finite.
+# The records of this module, in the order the registry lists them.
+SPECS: list[Spec] = []
+
+# exp(d) is 0 in float64 for d < -746 (and sooner in float32), so the rounding
+# error of d = z - max matters only above that. Error terms below it are
+# dropped, including the NaN ones that -inf logits produce.
 _EXP_ZERO_BELOW = -746.0
 
 
@@ -123,7 +127,7 @@ def _softmax_derivative(z, v=None, *, axis):
     return centred
 
 
-register(
+SPECS.append(
     Spec(
         name="softmax",
         formula=r"s_i(z) = \frac{e^{z_i}}{\sum_j e^{z_j}}",

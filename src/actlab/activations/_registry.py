@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import inspect
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -72,13 +73,12 @@ class Parameter:
         """Return whether ``number`` lies in the valid range (finite, in bounds)."""
         if not math.isfinite(number):
             return False
-        if self.low is not None:
-            if number < self.low or (self.low_open and number == self.low):
-                return False
-        if self.high is not None:
-            if number > self.high or (self.high_open and number == self.high):
-                return False
-        return True
+        low, high = self.low, self.high
+        if low is not None and (number < low or (self.low_open and number == low)):
+            return False
+        return not (
+            high is not None and (number > high or (self.high_open and number == high))
+        )
 
     def range_text(self) -> str:
         """Return the valid range in interval notation, such as ``(0, inf)``."""
@@ -128,10 +128,13 @@ class Spec:
     ``value(z, **params)`` and ``derivative(z, **params)`` receive a float array
     of the computing dtype and return an array of the same shape and dtype. The
     computing dtype is float64 for float64 input and for every input when
-    ``promote_to_float64`` is set; otherwise float16 is computed in float32 and
-    float32 in float32. A vector-valued entry (``vector=True``, softmax) takes
-    ``derivative(z, v, **params)`` and returns the Jacobian-vector product, or
-    the diagonal of the Jacobian when ``v`` is ``None``.
+    ``promote_to_float64`` is set; otherwise it is float32 for float16 and
+    float32 input (an entry may still widen one step internally, as tanh' does).
+    The functions never write into their arguments, and an elementwise entry
+    never receives a 0-d array. A vector-valued entry (``vector=True``,
+    softmax) takes ``derivative(z, v, **params)`` and returns the
+    Jacobian-vector product, or the diagonal of the Jacobian when ``v`` is
+    ``None``.
 
     The property fields describe the activation at its default parameters.
     Where they change with the parameters (the range of ELU moves with alpha),
@@ -174,6 +177,11 @@ class Spec:
     @property
     def bounded_above(self) -> bool:
         return math.isfinite(self.output_range[1])
+
+    @property
+    def doc(self) -> str:
+        """The value function's docstring: g and g', range, kinks, an example."""
+        return inspect.getdoc(self.value) or ""
 
     def defaults(self) -> dict[str, float | int | str]:
         return {p.name: p.default for p in self.parameters}
@@ -247,10 +255,9 @@ def _bind(spec: Spec, params: Mapping[str, Any]) -> dict[str, Any]:
     return bound
 
 
-def _work_dtype(spec: Spec, dtype: np.dtype) -> type:
-    if dtype == np.float64 or spec.promote_to_float64:
-        return np.float64
-    return np.float32
+_FLOAT_DTYPES = frozenset(np.dtype(t) for t in FLOAT_DTYPES)
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _as_real_array(z: Any, argument: str) -> np.ndarray:
@@ -314,21 +321,28 @@ class Activation:
         return self._apply(lambda x, w, **p: self.spec.derivative(x, **p) * w, z, v)
 
     def _apply(self, function: Callable[..., np.ndarray], z: Any, *more: Any) -> Any:
-        arrays = [_as_real_array(z, "z"), *(_as_real_array(m, "v") for m in more)]
-        common = np.result_type(*arrays)
-        dtype = common if common in FLOAT_DTYPES else np.dtype(np.float64)
-        work = _work_dtype(self.spec, dtype)
+        arrays = [_as_real_array(z, "z")]
+        arrays += [_as_real_array(m, "v") for m in more]
+        dtype = np.result_type(*arrays) if more else arrays[0].dtype
+        if dtype not in _FLOAT_DTYPES:
+            dtype = _FLOAT64
+        promote = dtype == _FLOAT64 or self.spec.promote_to_float64
+        work = _FLOAT64 if promote else _FLOAT32
         # Entries may patch their results in place, which a NumPy scalar does not
-        # allow, so an elementwise entry sees a scalar as a one-element array.
+        # allow, so an elementwise entry receives a scalar as a 1-element array.
         # Entries never write into their inputs, which may be the caller's arrays.
         scalar = not self.spec.vector and all(a.ndim == 0 for a in arrays)
-        inputs = [np.array(a, dtype=work, ndmin=int(scalar), copy=None) for a in arrays]
+        if scalar:
+            arrays = [a.reshape(1) for a in arrays]
+        elif more and not self.spec.vector:
+            arrays = np.broadcast_arrays(*arrays)
+        inputs = [a.astype(work, copy=False) for a in arrays]
         # NOTE: overflow is not reported because an entry returns inf only where
         # the true value exceeds the dtype (the accuracy tests check this), and
         # underflow to subnormals or zero is the correct rounding of tiny tails.
         with np.errstate(over="ignore", under="ignore"):
-            result = np.asarray(function(*inputs, **self.params))
-            result = result.astype(dtype, copy=False)
+            result = function(*inputs, **self.params)
+            result = np.asarray(result).astype(dtype, copy=False)
         if scalar:
             return result.reshape(())[()]
         return result[()] if result.ndim == 0 else result

@@ -208,7 +208,8 @@ def _write(result: compare.CompareResult, directory: Path) -> None:
         path.write_text(json.dumps(result.to_dict(), indent=2, default=_json_default))
         figures = compare.plot_curves(result, directory)
     except OSError as error:
-        raise click.ClickException(f"cannot write results to {directory}: {error}")
+        message = f"cannot write results to {directory}: {error}"
+        raise click.ClickException(message) from None
     for written in (path, *figures):
         click.echo(f"wrote {written}", err=True)
     sys.stderr.flush()

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from actlab import __version__
 
 from .errors import add_error_handlers
-from .routers import activations, health, pages
+from .routers import ROUTERS
 from .settings import Settings
 
 logger = logging.getLogger("actlab.web")
@@ -39,9 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     add_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(activations.router)
-    app.include_router(pages.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -31,7 +31,7 @@ Z_TEXT = f"a finite number in [{-Z_LIMIT:g}, {Z_LIMIT:g}]"
 class InvalidInput(ValueError):
     """A request value that the web lab rejects, with the name of its field."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str | None, message: str):
         super().__init__(message)
         self.field = field
 
@@ -110,26 +110,55 @@ def view_text(spec: activations.Spec) -> str:
     if spec.vector:
         return (
             f"{spec.name} acts on a whole vector, so the curve is the first "
-            f"component of {spec.name}([z, 0]) and its derivative is the "
-            "Jacobian diagonal there"
+            f"component of {spec.name}([z, 0]) for each z, and its derivative "
+            "is the Jacobian diagonal there"
         )
     return "elementwise"
 
 
 def sample(act: activations.Activation, z: np.ndarray) -> Sample:
-    """Evaluate g and g' at every ``z`` in float64, in the view of ``view_text``."""
+    """Evaluate g and g' at every ``z`` in float64, in the view of ``view_text``.
+
+    Raises ``InvalidInput`` when the registry rejects the bound parameters for
+    that view (an axis that the vector [z, 0] does not have, for example).
+    """
     z = np.asarray(z, dtype=np.float64)
     # NOTE: an overflow to inf is a true result at large |z| (exp in selu, for
     # example), so it becomes None in JSON rather than a warning or an error.
-    with np.errstate(over="ignore", invalid="ignore"):
-        if act.spec.vector:
-            pair = np.stack([z, np.zeros_like(z)], axis=-1)
-            value = np.asarray(act(pair))[..., 0]
-            derivative = np.asarray(act.derivative(pair))[..., 0]
-        else:
-            value = np.asarray(act(z))
-            derivative = np.asarray(act.derivative(z))
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if act.spec.vector:
+                value, derivative = _sample_pairs(act, z)
+            else:
+                value = np.asarray(act(z))
+                derivative = np.asarray(act.derivative(z))
+    except ValueError as error:
+        raise InvalidInput(_changed_parameter(act), str(error)) from None
     return Sample(z=z, value=value, derivative=derivative)
+
+
+def _sample_pairs(
+    act: activations.Activation, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    # Each z is its own 1-D vector [z, 0], so parameters such as softmax's axis
+    # mean what they mean for a single vector. A batch of shape (points, 2)
+    # would let axis=0 mix different z without any error. The loop took about
+    # 0.3 s for 5001 softmax points in one timing on a 2-core machine.
+    value = np.empty_like(z)
+    derivative = np.empty_like(z)
+    for i, x in enumerate(z):
+        pair = np.array([x, 0.0])
+        value[i] = np.asarray(act(pair))[0]
+        derivative[i] = np.asarray(act.derivative(pair))[0]
+    return value, derivative
+
+
+def _changed_parameter(act: activations.Activation) -> str | None:
+    """Return the first parameter of ``act`` bound to a non-default value."""
+    for name, default in act.spec.defaults().items():
+        if act.params[name] != default:
+            return name
+    return None
 
 
 def curve(

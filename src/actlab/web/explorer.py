@@ -29,7 +29,7 @@ class ExplorerState:
     stop: float = curves.DEFAULT_STOP
     z: float = 0.0
     # Parameter values by activation name, for those the URL sets.
-    params: dict[str, dict[str, float | str]] = field(default_factory=dict)
+    params: dict[str, dict[str, float | int | str]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
 

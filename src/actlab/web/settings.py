@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from . import curves
+
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -30,10 +32,10 @@ class Settings:
                 f"invalid log level {self.log_level!r}: "
                 f"choose one of {', '.join(LOG_LEVELS)}"
             )
-        if not 2 <= self.explorer_points <= 5001:
+        if not curves.MIN_POINTS <= self.explorer_points <= curves.MAX_POINTS:
             raise ValueError(
                 f"invalid explorer_points {self.explorer_points}: "
-                "expected an integer in [2, 5001]"
+                f"expected {curves.POINTS_TEXT}"
             )
 
     @classmethod

@@ -1,1 +1,5 @@
-"""One ``APIRouter`` per area of the web lab."""
+"""One ``APIRouter`` per area of the web lab; ``ROUTERS`` lists them in order."""
+
+from . import activations, health, pages
+
+ROUTERS = [health.router, activations.router, pages.router]

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from actlab import __version__, activations
 
 from .. import curves, formulas
 from ..explorer import read_state
 from ..schemas import ActivationInfo, Properties, slider_step
+from ..templating import templates
 from .activations import ERRORS, find_spec
 
 router = APIRouter(tags=["pages"])
-templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 
 PLOTLY_JS = resources.files("plotly") / "package_data" / "plotly.min.js"
 # The formula images are documents of their own, so they get a policy that

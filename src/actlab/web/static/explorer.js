@@ -255,7 +255,7 @@
       const maxDerivative = curve.facts.max_derivative;
       card.querySelector('[data-fact="range"]').textContent = curve.facts.output_range.text;
       card.querySelector('[data-fact="max-derivative"]').textContent =
-        maxDerivative === null ? "unbounded" : String(maxDerivative);
+        maxDerivative === null ? "unbounded" : formatNumber(maxDerivative);
     }
   }
 
