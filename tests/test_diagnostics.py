@@ -140,7 +140,26 @@ def test_dead_fraction_counts_units():
     relu = activations.get("relu")
 
     np.testing.assert_array_equal(diagnostics.dead_units(z), [True, False, True, False])
+    np.testing.assert_array_equal(
+        diagnostics.dead_units(z, relu), [True, False, True, False]
+    )
     assert diagnostics.dead_fraction(z, relu) == 0.5
+
+
+def test_relu6_dead_above_six():
+    z = np.array([[7.0, 2.0, -1.0], [9.0, 8.0, -2.0]])
+    relu6 = activations.get("relu6")
+
+    np.testing.assert_array_equal(diagnostics.dead_units(z, relu6), [True, False, True])
+
+
+def test_dead_rule_follows_parameters():
+    z = np.array([[-1.0, 2.0], [-2.0, 1.0]])
+    leaky = activations.get("leaky_relu")
+    flat = activations.get("leaky_relu", negative_slope=0.0)
+
+    assert diagnostics.dead_fraction(z, leaky) is None
+    assert diagnostics.dead_fraction(z, flat) == 0.5
 
 
 @pytest.mark.parametrize(
@@ -195,9 +214,13 @@ def test_saturated_fraction_one_for_huge_bias(inputs, name):
 
 
 @pytest.mark.parametrize("name", SATURATES)
-def test_saturated_fraction_zero_near_origin(inputs, name):
+def test_saturated_fraction_zero_at_steepest_point(inputs, name):
+    act = activations.get(name)
+    grid = np.linspace(-8.0, 8.0, 3201)
+    steepest = grid[np.argmax(np.abs(act.derivative(grid)))]
     net = nn.Network.build([10, 16, 1], hidden=name, seed=0)
     net.layers[0].W = net.layers[0].W * 1e-3
+    net.layers[0].b = np.full(16, steepest)
 
     report = diagnostics.diagnose(net, inputs)
 

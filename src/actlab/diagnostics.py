@@ -4,9 +4,10 @@ One forward and backward pass gives, for each layer:
 
 - the norm of the loss gradient with respect to its weights, which shows
   whether the gradient vanishes or explodes on its way back to the inputs;
-- the fraction of dead units, for activations that can die (the ReLU family).
-  A unit is dead when its z is at most 0 for every example. A dead ReLU unit
-  outputs 0 and its incoming weights get no gradient;
+- the fraction of dead units, for activations that can die (the ReLU family
+  and the hard variants). A unit is dead when g'(z) is exactly 0 for every
+  example, so its incoming weights get no gradient: for ReLU, z <= 0 on every
+  example; for ReLU6 also z >= 6;
 - the fraction of saturated units, for activations that saturate (the sigmoid
   family): a unit is saturated when g'(z) is below 1% of the activation's
   maximum slope for more than half of the examples;
@@ -15,7 +16,7 @@ One forward and backward pass gives, for each layer:
 
 The dead and saturated fractions are ``None`` for activations that cannot die
 or do not saturate, as the activation's registry record states
-(``spec.can_die``, ``spec.saturates``).
+at its bound parameters (``bound_spec.can_die``, ``bound_spec.saturates``).
 
 >>> import numpy as np
 >>> from actlab import nn
@@ -56,35 +57,42 @@ SATURATED_SHARE = 0.5
 """A unit is saturated when it saturates on more than this share of examples."""
 
 
-def dead_units(z: np.ndarray) -> np.ndarray:
-    """Return a boolean per unit (column of ``z``): z <= 0 for every example."""
-    return np.all(z <= 0, axis=0)
+def dead_units(
+    z: np.ndarray, activation: activations.Activation | None = None
+) -> np.ndarray:
+    """Return a boolean per unit (column of ``z``): g'(z) == 0 for every example.
+
+    Without an activation the rule is ReLU's: z <= 0 for every example.
+    """
+    if activation is None:
+        return np.all(z <= 0, axis=0)
+    return np.all(activation.derivative(z) == 0, axis=0)
 
 
 def saturated_units(z: np.ndarray, activation: activations.Activation) -> np.ndarray:
     """Return a boolean per unit (column of ``z``): saturated on most examples.
 
     An example saturates a unit where ``|g'(z)|`` is below ``SATURATION_LEVEL``
-    times ``activation.spec.max_derivative``, and the unit counts as saturated
+    times ``activation.bound_spec.max_derivative``, and the unit counts as saturated
     when that holds for more than ``SATURATED_SHARE`` of the examples.
     """
-    level = SATURATION_LEVEL * activation.spec.max_derivative
+    level = SATURATION_LEVEL * activation.bound_spec.max_derivative
     flat = np.abs(activation.derivative(z)) < level
     return flat.mean(axis=0) > SATURATED_SHARE
 
 
 def dead_fraction(z: np.ndarray, activation: activations.Activation) -> float | None:
     """Return the share of dead units, or ``None`` if the activation cannot die."""
-    if not activation.spec.can_die:
+    if not activation.bound_spec.can_die:
         return None
-    return float(dead_units(z).mean())
+    return float(dead_units(z, activation).mean())
 
 
 def saturated_fraction(
     z: np.ndarray, activation: activations.Activation
 ) -> float | None:
     """Return the share of saturated units, or ``None`` if it cannot saturate."""
-    if not activation.spec.saturates:
+    if not activation.bound_spec.saturates:
         return None
     return float(saturated_units(z, activation).mean())
 

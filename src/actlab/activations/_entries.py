@@ -1,8 +1,8 @@
 """The classic activations: sigmoid, ReLU, linear, tanh and their smooth kin.
 
 Each value function's docstring states g and g', the output range and the
-derivative chosen at each kink; the record beside it contains the same facts as
-data. The other families live in ``_entries_relu`` (leaky ReLU, ELU, SELU,
+derivative chosen at each kink. The record beside it contains the same facts
+as data. The other families live in ``_entries_relu`` (leaky ReLU, ELU, SELU,
 CELU), ``_entries_gated`` (SiLU, GELU, Mish), ``_entries_hard`` (ReLU6 and the
 hard variants) and ``_entries_softmax``. Importing this module registers every
 record, this module's first, so ``names()`` lists the classic functions first.
@@ -199,8 +199,10 @@ def _tanh(z):
 
 @nx.in_float64
 def _tanh_derivative(z):
-    # 2 / (cosh(2z) + 1) = 1 / cosh(z)^2 without squaring a rounded value.
-    out = 2 * z
+    # 2 / (cosh(2z) + 1) = 1 / cosh(z)^2 without squaring a rounded value. The
+    # clip keeps cosh finite, and the tail beyond it is patched below.
+    out = np.clip(z, -_TANH_TAIL, _TANH_TAIL)
+    out *= 2
     np.cosh(out, out=out)
     out += 1
     np.divide(2.0, out, out=out)

@@ -17,9 +17,10 @@ INF = float("inf")
 # The records of this module, in the order the registry lists them.
 SPECS: list[Spec] = []
 
-# Minimum of z * sigmoid(z), at z = -1.2784645427610738; for beta != 1 the
-# minimum value scales as 1 / beta.
+# Minimum of z * sigmoid(z), at z = -1.2784645427610738. For beta != 1 both
+# the minimum and where it is reached scale as 1 / beta.
 SILU_MINIMUM = -0.27846454276107379511
+_SILU_ARGMIN = -1.2784645427610738
 SILU_MAX_SLOPE = 1.0998393201288669  # at z = 2.3994 / beta
 GELU_MINIMUM = -0.16997120747990366169  # at z = -0.7518
 GELU_MAX_SLOPE = 1.1289041451851548  # at z = sqrt(2)
@@ -80,7 +81,11 @@ def _silu_slope_tail(x):
 
 def _silu_properties(beta):
     low = SILU_MINIMUM / beta
-    return {"output_range": (low, INF), "range_text": f"[{low:.5g}, inf)"}
+    return {
+        "output_range": (low, INF),
+        "range_text": f"[{low:.5g}, inf)",
+        "extra": {"argmin": _SILU_ARGMIN / beta},
+    }
 
 
 SPECS.append(
@@ -110,7 +115,7 @@ SPECS.append(
             "positive z passes almost unchanged and large negative z is "
             "switched off, with a smooth dip below zero in between. It behaves "
             "like a smooth ReLU that keeps a small gradient for negative "
-            "inputs, and often trains deep networks slightly better than ReLU."
+            "inputs, and its slope slightly exceeds 1 just above zero."
         ),
         roles=frozenset({Role.HIDDEN}),
         monotonic=False,
@@ -118,7 +123,7 @@ SPECS.append(
         max_derivative=SILU_MAX_SLOPE,
         initialiser="he",
         depends_on_params=_silu_properties,
-        extra={"argmin": -1.2784645427610738},
+        extra={"argmin": _SILU_ARGMIN},
     )
 )
 
@@ -140,6 +145,7 @@ _GELU_TANH_CLIP = 30.0  # |t(30)| = 1974, so both tails are exact at +-30
 _GELU_TANH_PLAIN_ABOVE = -0.125
 
 
+@nx.in_float64
 def _gelu(z, approximate):
     r"""GELU, z times the standard normal CDF, exact or in its tanh form.
 
@@ -191,6 +197,7 @@ def _gelu_left_tail(z):
     return out
 
 
+@nx.in_float64
 def _gelu_derivative(z, approximate):
     if approximate == "tanh":
         return _gelu_tanh_derivative(z)
@@ -240,7 +247,7 @@ def _gelu_tanh(z):
     # Plain arithmetic is accurate for t > -0.2, where an absolute error in t
     # barely moves sigmoid(t); the rest goes through double-double.
     left = z < _GELU_TANH_PLAIN_ABOVE
-    clipped = np.minimum(z, _GELU_TANH_CLIP)
+    clipped = np.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)
     t = np.square(clipped)
     t *= _B_HI
     t += _A_HI
@@ -330,16 +337,15 @@ SPECS.append(
         description=(
             "Weights z by the probability that a standard normal variable is "
             "below z, a smooth gate that keeps positive inputs and fades "
-            "negative ones. It is the usual choice in transformers. The tanh "
-            "form is a close approximation, within 0.0005 of the exact curve "
-            "everywhere, that was cheaper on early hardware."
+            "negative ones. It is a common choice in transformer models. The tanh "
+            "form replaces the normal CDF with a tanh of a cubic and stays "
+            "within 0.0005 of the exact curve everywhere."
         ),
         roles=frozenset({Role.HIDDEN}),
         monotonic=False,
         flat_regions="z << 0 (z < -3.9 gives a slope below 0.001)",
         max_derivative=GELU_MAX_SLOPE,
         initialiser="he",
-        promote_to_float64=True,
         depends_on_params=_gelu_properties,
     )
 )
@@ -356,7 +362,8 @@ def _mish(z):
 
     with sp(z) = log(1 + e^z). The output lies in [-0.30884, inf), with the
     minimum at z = -1.19243, so g is not monotonic; g is smooth. sech^2 is
-    computed as (1 / cosh)^2 to avoid the cancellation in 1 - tanh^2.
+    computed as (2 e / (1 + e^2))^2 with e = exp(-sp(z)), which avoids the
+    cancellation in 1 - tanh^2 and cannot overflow.
 
     Examples
     --------
@@ -380,8 +387,13 @@ def _mish_tail(z):
 def _mish_derivative(z):
     z = np.clip(z, -_SLOPE_CLIP, _SLOPE_CLIP)
     softplus = nx.softplus(z)
-    second = np.cosh(softplus)
-    np.reciprocal(second, out=second)
+    # sech(sp) = 2 e / (1 + e^2) with e = exp(-sp) <= 1, so nothing overflows.
+    e = np.negative(softplus)
+    np.exp(e, out=e)
+    second = np.square(e)
+    second += 1
+    np.divide(e, second, out=second)
+    second *= 2
     second *= second
     second *= special.expit(z)
     second *= z
@@ -406,8 +418,8 @@ SPECS.append(
             "Gates z with the hyperbolic tangent of its softplus. The curve is "
             "close to SiLU, with a slightly deeper dip for negative inputs and "
             "a smoother transition, and it is unbounded above like ReLU. It "
-            "costs more to compute than SiLU for a small difference in "
-            "accuracy on most tasks."
+            "costs more to compute than SiLU, whose curve it follows to within "
+            "0.19 everywhere."
         ),
         roles=frozenset({Role.HIDDEN}),
         monotonic=False,

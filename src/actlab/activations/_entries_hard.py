@@ -165,7 +165,8 @@ def _hard_swish(z):
 
 
 def _hard_swish_derivative(z):
-    inner = 2 * z
+    inner = np.clip(z, -3.0, 3.0)  # 2z could overflow where inner is not used
+    inner *= 2
     inner += 3
     inner /= 6
     outer = (z > 0).astype(z.dtype)

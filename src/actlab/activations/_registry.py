@@ -126,15 +126,16 @@ class Spec:
     """Everything actlab knows about one activation.
 
     ``value(z, **params)`` and ``derivative(z, **params)`` receive a float array
-    of the computing dtype and return an array of the same shape and dtype. The
-    computing dtype is float64 for float64 input and for every input when
-    ``promote_to_float64`` is set; otherwise it is float32 for float16 and
-    float32 input (an entry may still widen one step internally, as tanh' does).
-    The functions never write into their arguments, and an elementwise entry
-    never receives a 0-d array. A vector-valued entry (``vector=True``,
-    softmax) takes ``derivative(z, v, **params)`` and returns the
-    Jacobian-vector product, or the diagonal of the Jacobian when ``v`` is
-    ``None``.
+    of float32 or float64 and return an array of the same shape and dtype;
+    ``Activation`` computes float16 input in float32. An entry may widen its
+    own work to float64 where float32 kernels are not accurate enough (tanh',
+    gelu), so calling these functions directly is as accurate as calling the
+    ``Activation``. They never write into their arguments and emit no warning
+    for finite input unless the true result overflows. An elementwise entry
+    is never given a 0-d array by ``Activation``. A vector-valued entry
+    (``vector=True``, softmax) takes ``derivative(z, v, **params)`` and
+    returns the Jacobian-vector product, or the diagonal of the Jacobian when
+    ``v`` is ``None``.
 
     The property fields describe the activation at its default parameters.
     Where they change with the parameters (the range of ELU moves with alpha),
@@ -166,7 +167,6 @@ class Spec:
     max_derivative: float = 1.0  # sup of |g'| (softmax: of the Jacobian's norm)
     initialiser: str = "xavier"  # the initialiser that suits it in hidden layers
     vector: bool = False  # acts on a whole vector (softmax), not elementwise
-    promote_to_float64: bool = False  # float16 and float32 computed in float64
     depends_on_params: Callable[..., Mapping[str, Any]] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -326,8 +326,7 @@ class Activation:
         dtype = np.result_type(*arrays) if more else arrays[0].dtype
         if dtype not in _FLOAT_DTYPES:
             dtype = _FLOAT64
-        promote = dtype == _FLOAT64 or self.spec.promote_to_float64
-        work = _FLOAT64 if promote else _FLOAT32
+        work = _FLOAT64 if dtype == _FLOAT64 else _FLOAT32
         # Entries may patch their results in place, which a NumPy scalar does not
         # allow, so an elementwise entry receives a scalar as a 1-element array.
         # Entries never write into their inputs, which may be the caller's arrays.

@@ -1,5 +1,5 @@
 """One ``APIRouter`` per area of the web lab; ``ROUTERS`` lists them in order."""
 
-from . import activations, health, pages
+from . import activations, flow, health, pages
 
-ROUTERS = [health.router, activations.router, pages.router]
+ROUTERS = [health.router, activations.router, pages.router, flow.router]

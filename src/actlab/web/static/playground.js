@@ -1,0 +1,1154 @@
+"use strict";
+
+// The playground page. The network trains on the server; this file sends the
+// controls over a WebSocket and draws the frames it receives. It computes no
+// network output itself: the only maps it makes are those of the input
+// features, which are fixed functions of the plane.
+(() => {
+  const config = JSON.parse(document.getElementById("playground-config").textContent);
+  const runsBox = document.getElementById("runs");
+  const compareButton = document.getElementById("compare-toggle");
+  const tooltip = document.getElementById("tooltip");
+  const editor = document.getElementById("link-editor");
+  const editorValue = document.getElementById("link-editor-value");
+
+  // Controls that take effect between steps; every other one starts a new run.
+  const LIVE_FIELDS = new Set(["lr", "reg", "rate", "batch"]);
+  // Shortest time between two redraws of the Plotly charts, which cost far
+  // more than the canvas maps.
+  const CHART_INTERVAL_MS = 400;
+  const FEATURE_MAP_SIZE = 24;
+  const EXTENT = [-6, 6];
+  const CLASS_COLOURS = [
+    [8, 119, 189], [245, 147, 34], [44, 160, 44], [148, 103, 189],
+    [214, 39, 40], [140, 86, 75], [227, 119, 194], [23, 190, 207],
+  ];
+  const LAYER_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+    "#8c564b", "#e377c2"];
+
+  // --- colour ----------------------------------------------------------------
+
+  // Diverging scale: orange at -1, white at 0, blue at +1, as TensorFlow
+  // Playground colours its maps. 256 entries, looked up per pixel.
+  const NEGATIVE = [245, 147, 34];
+  const POSITIVE = [8, 119, 189];
+  const SCALE = new Uint8ClampedArray(256 * 3);
+  for (let i = 0; i < 256; i += 1) {
+    const t = i / 127.5 - 1;
+    const end = t < 0 ? NEGATIVE : POSITIVE;
+    const share = Math.abs(t);
+    for (let c = 0; c < 3; c += 1) {
+      SCALE[i * 3 + c] = Math.round(255 + (end[c] - 255) * share);
+    }
+  }
+
+  function scaleIndex(t) {
+    if (!(t === t)) return 127;
+    const clipped = t < -1 ? -1 : t > 1 ? 1 : t;
+    return Math.round((clipped + 1) * 127.5);
+  }
+
+  function cssColour(t) {
+    const i = scaleIndex(t) * 3;
+    return `rgb(${SCALE[i]},${SCALE[i + 1]},${SCALE[i + 2]})`;
+  }
+
+  function imageFor(canvas, size) {
+    if (canvas.width !== size) {
+      canvas.width = size;
+      canvas.height = size;
+    }
+    const context = canvas.getContext("2d");
+    return [context, context.createImageData(size, size)];
+  }
+
+  // Draw a row-major map of size*size values onto a canvas of as many pixels;
+  // CSS scales it up. Row 0 is the top of the plane (x2 = +6), as the server
+  // sends it. ``toUnit`` maps a value to -1..1 on the colour scale.
+  function drawMap(canvas, values, size, toUnit) {
+    const [context, image] = imageFor(canvas, size);
+    const pixels = image.data;
+    const count = size * size;
+    for (let n = 0; n < count; n += 1) {
+      const i = scaleIndex(toUnit(values[n])) * 3;
+      const p = n * 4;
+      pixels[p] = SCALE[i];
+      pixels[p + 1] = SCALE[i + 1];
+      pixels[p + 2] = SCALE[i + 2];
+      pixels[p + 3] = 255;
+    }
+    context.putImageData(image, 0, 0);
+  }
+
+  // Colour each cell by the class index it holds; with ``only`` set, paint
+  // that class and leave the rest white (the map of one output unit).
+  function drawClassMap(canvas, classes, size, only = null) {
+    const [context, image] = imageFor(canvas, size);
+    const pixels = image.data;
+    const count = size * size;
+    for (let n = 0; n < count; n += 1) {
+      const k = Math.round(classes[n]);
+      const colour = only === null || only === k
+        ? CLASS_COLOURS[k % CLASS_COLOURS.length] : [255, 255, 255];
+      const p = n * 4;
+      pixels[p] = 255 + (colour[0] - 255) * 0.7;
+      pixels[p + 1] = 255 + (colour[1] - 255) * 0.7;
+      pixels[p + 2] = 255 + (colour[2] - 255) * 0.7;
+      pixels[p + 3] = 255;
+    }
+    context.putImageData(image, 0, 0);
+  }
+
+  // --- feature maps ----------------------------------------------------------
+
+  const FEATURE_FUNCTIONS = {
+    x1: (x1) => x1 / 6,
+    x2: (x1, x2) => x2 / 6,
+    x1sq: (x1) => (x1 * x1) / 18 - 1,
+    x2sq: (x1, x2) => (x2 * x2) / 18 - 1,
+    x1x2: (x1, x2) => (x1 * x2) / 18,
+    sinx1: (x1) => Math.sin(x1),
+    sinx2: (x1, x2) => Math.sin(x2),
+  };
+
+  function featureValues(key) {
+    const size = FEATURE_MAP_SIZE;
+    const values = new Float32Array(size * size);
+    const step = (EXTENT[1] - EXTENT[0]) / (size - 1);
+    for (let row = 0; row < size; row += 1) {
+      for (let col = 0; col < size; col += 1) {
+        values[row * size + col] = FEATURE_FUNCTIONS[key](
+          EXTENT[0] + col * step, EXTENT[1] - row * step);
+      }
+    }
+    return values;
+  }
+
+  // --- small helpers ---------------------------------------------------------
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function formatNumber(value, digits = 3) {
+    if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+    const size = Math.abs(value);
+    if (size !== 0 && (size < 0.001 || size >= 1e5)) return value.toExponential(2);
+    return value.toFixed(digits);
+  }
+
+  function formatMetric(name, value) {
+    if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+    return name === "accuracy" ? `${(value * 100).toFixed(1)}%` : value.toFixed(3);
+  }
+
+  function splitList(text) {
+    return String(text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  }
+
+  function stateFromQuery(query) {
+    const state = { ...config.state };
+    for (const [key, value] of new URLSearchParams(query)) state[key] = value;
+    return state;
+  }
+
+  function queryOf(state) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(state)) {
+      if (key === "edits" && !value) continue;
+      params.set(key, value);
+    }
+    return params.toString();
+  }
+
+  // --- one run: a socket, a session on the server, and its view --------------
+
+  class Run {
+    constructor(root, state, primary) {
+      this.root = root;
+      this.state = { ...state };
+      this.primary = primary;
+      this.socket = null;
+      this.closing = false;
+      this.playing = false;
+      this.pending = null;
+      this.frame = null;
+      this.network = null;
+      this.data = null;
+      this.framesReceived = 0;
+      this.framesDrawn = 0;
+      this.lastChart = 0;
+      this.chartTimer = null;
+      this.history = emptyHistory();
+      this.links = [];
+      this.unitCanvases = [];
+      this.outputCanvases = [];
+      this.metricName = "accuracy";
+      this.errors = [];
+      this.bind();
+      this.showState();
+      this.buildNetwork();
+      this.connect();
+    }
+
+    out(name) {
+      return this.root.querySelector(`[data-out="${name}"]`);
+    }
+
+    field(name) {
+      return this.root.querySelector(`[data-field="${name}"]`);
+    }
+
+    // --- socket --------------------------------------------------------------
+
+    connect() {
+      const scheme = location.protocol === "https:" ? "wss" : "ws";
+      const socket = new WebSocket(`${scheme}://${location.host}${config.socket}`);
+      this.socket = socket;
+      this.closing = false;
+      this.out("connection").hidden = true;
+      this.root.dataset.connection = "connecting";
+      socket.addEventListener("open", () => {
+        this.root.dataset.connection = "open";
+        this.configure();
+        if (document.hidden) this.send({ type: "visibility", visible: false });
+      });
+      socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
+      socket.addEventListener("close", () => this.lost(socket));
+    }
+
+    lost(socket) {
+      if (socket !== this.socket || this.closing) return;
+      this.root.dataset.connection = "closed";
+      this.setPlaying(false);
+      this.out("connection").hidden = false;
+    }
+
+    close() {
+      this.closing = true;
+      if (this.socket) this.socket.close();
+    }
+
+    send(message) {
+      if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+        this.socket.send(JSON.stringify(message));
+      }
+    }
+
+    configure() {
+      this.setPlaying(false);
+      this.send({ type: "configure", state: this.state });
+    }
+
+    receive(message) {
+      const handler = {
+        ready: () => this.ready(message),
+        frame: () => this.queueFrame(message),
+        data: () => this.receiveData(message),
+        paused: () => this.paused(message),
+        error: () => this.showError(message.field, message.message),
+        export: () => this.showExport(message),
+      }[message.type];
+      if (handler) handler();
+    }
+
+    // --- server messages -----------------------------------------------------
+
+    ready(message) {
+      this.clearErrors();
+      this.out("paused").hidden = true;
+      this.state = stateFromQuery(message.query ?? queryOf(message.state ?? this.state));
+      this.network = message.network ?? null;
+      this.drawLegend();
+      this.history = emptyHistory();
+      this.showState();
+      this.buildNetwork();
+      this.writeUrl();
+      this.root.dataset.session = message.session ?? "";
+      this.root.dataset.ready = String(Number(this.root.dataset.ready || 0) + 1);
+    }
+
+    receiveData(message) {
+      this.data = message;
+      this.drawPoints();
+    }
+
+    paused(message) {
+      this.setPlaying(false);
+      const banner = this.out("paused");
+      banner.textContent = `Training paused: ${message.reason}`;
+      banner.hidden = false;
+    }
+
+    queueFrame(frame) {
+      this.framesReceived += 1;
+      this.root.dataset.framesReceived = String(this.framesReceived);
+      this.mergeHistory(frame);
+      if (typeof frame.playing === "boolean") this.setPlaying(frame.playing);
+      const first = this.pending === null;
+      this.pending = frame;
+      if (first) requestAnimationFrame(() => this.drawPending());
+    }
+
+    // Frames carry the history points added since the previous frame, or
+    // the whole history when ``full`` is set; a replaced last point (after a
+    // weight edit or new data) comes again with the same epoch.
+    mergeHistory(frame) {
+      const delta = frame.history;
+      if (!delta) return;
+      if (frame.full) this.history = emptyHistory();
+      const epochs = delta.epoch ?? [];
+      const h = this.history;
+      while (h.epoch.length && epochs.length && h.epoch.at(-1) >= epochs[0]) {
+        for (const key of Object.keys(h)) h[key].pop();
+      }
+      for (const key of Object.keys(h)) {
+        for (const value of delta[key] ?? []) h[key].push(value);
+      }
+    }
+
+    drawPending() {
+      const frame = this.pending;
+      this.pending = null;
+      if (!frame) return;
+      this.frame = frame;
+      this.drawFrame(frame);
+      this.framesDrawn += 1;
+      this.root.dataset.framesDrawn = String(this.framesDrawn);
+      this.root.dataset.epoch = String(frame.epoch);
+      this.root.dataset.trainLoss = String(frame.train_loss);
+      this.root.dataset.testLoss = String(frame.test_loss);
+    }
+
+    // --- controls ------------------------------------------------------------
+
+    bind() {
+      this.root.addEventListener("click", (event) => {
+        const button = event.target.closest("[data-action]");
+        if (button && this.root.contains(button)) this.act(button.dataset.action, button);
+      });
+      this.root.addEventListener("change", (event) => {
+        const name = event.target.dataset.field;
+        if (name) this.changed(name, event.target);
+      });
+      this.root.addEventListener("input", (event) => {
+        const name = event.target.dataset.field;
+        if (event.target.type === "range" && this.out(name)) {
+          this.out(name).textContent = name === "ratio"
+            ? `${event.target.value}%` : event.target.value;
+        }
+      });
+    }
+
+    act(action, button) {
+      const actions = {
+        play: () => this.send({ type: this.playing ? "pause" : "play" }),
+        step: () => this.send({ type: "step" }),
+        reset: () => this.send({ type: "reset" }),
+        regenerate: () => this.send({ type: "regenerate" }),
+        reconnect: () => this.connect(),
+        "add-layer": () => this.changeLayers(1),
+        "remove-layer": () => this.changeLayers(-1),
+        "add-unit": () => this.changeUnits(Number(button.dataset.layer), 1),
+        "remove-unit": () => this.changeUnits(Number(button.dataset.layer), -1),
+        "toggle-feature": () => this.toggleFeature(button.dataset.feature),
+        export: () => this.send({ type: "export", format: button.dataset.format }),
+        upload: () => this.upload(),
+      };
+      if (actions[action]) actions[action]();
+    }
+
+    changed(name, control) {
+      if (name === "show-test") return this.drawPoints();
+      if (name === "discretise") return this.frame && this.drawFrame(this.frame);
+      if (name === "csv-file" || name === "csv-target") return undefined;
+      if (name === "act-all") return this.setActivations(control.value);
+      if (name.startsWith("act-")) return this.setLayerActivation(Number(name.slice(4)), control.value);
+      this.state[name] = control.value;
+      this.writeUrl();
+      if (LIVE_FIELDS.has(name)) return this.sendLive(name);
+      return this.configure();
+    }
+
+    sendLive(name) {
+      if (name === "lr") this.send({ type: "set", lr: Number(this.state.lr) });
+      if (name === "batch") this.send({ type: "set", batch: Number(this.state.batch) });
+      if (name === "reg" || name === "rate") {
+        this.send({ type: "set", reg: this.state.reg, rate: Number(this.state.rate) });
+      }
+    }
+
+    widths() {
+      return splitList(this.state.hidden).map(Number);
+    }
+
+    layerActivations() {
+      const names = splitList(this.state.act);
+      const count = this.widths().length;
+      return Array.from({ length: count }, (_, i) => names[i] ?? names.at(-1) ?? "tanh");
+    }
+
+    setShape(widths, names) {
+      this.state.hidden = widths.join(",");
+      const unique = new Set(names);
+      this.state.act = unique.size === 1 ? names[0] : names.join(",");
+      if (names.length === 0) this.state.act = this.field("act-all").value;
+      this.state.edits = "";
+      this.writeUrl();
+      this.configure();
+    }
+
+    changeLayers(change) {
+      const widths = this.widths();
+      const names = this.layerActivations();
+      if (change > 0 && widths.length < config.max_layers) {
+        widths.push(widths.at(-1) ?? 4);
+        names.push(names.at(-1) ?? this.field("act-all").value);
+      } else if (change < 0 && widths.length > 0) {
+        widths.pop();
+        names.pop();
+      } else {
+        return;
+      }
+      this.setShape(widths, names);
+    }
+
+    changeUnits(layer, change) {
+      const widths = this.widths();
+      const width = widths[layer] + change;
+      if (width < 1 || width > config.max_units) return;
+      widths[layer] = width;
+      this.setShape(widths, this.layerActivations());
+    }
+
+    setActivations(name) {
+      this.setShape(this.widths(), this.widths().map(() => name));
+    }
+
+    setLayerActivation(layer, name) {
+      const names = this.layerActivations();
+      names[layer] = name;
+      this.setShape(this.widths(), names);
+    }
+
+    toggleFeature(key) {
+      const chosen = new Set(splitList(this.state.features));
+      if (chosen.has(key)) chosen.delete(key);
+      else chosen.add(key);
+      this.state.features = config.features.map(([k]) => k).filter((k) => chosen.has(k)).join(",");
+      this.state.edits = "";
+      this.writeUrl();
+      this.configure();
+    }
+
+    upload() {
+      const file = this.field("csv-file").files[0];
+      if (!file) {
+        this.showError("csv", "choose a CSV file first");
+        return;
+      }
+      const reader = new FileReader();
+      reader.addEventListener("load", () => {
+        const message = { type: "upload_csv", text: String(reader.result) };
+        const target = this.field("csv-target").value.trim();
+        if (target) message.target = target;
+        this.send(message);
+      });
+      reader.readAsText(file);
+    }
+
+    setPlaying(playing) {
+      this.playing = playing;
+      const button = this.root.querySelector('[data-action="play"]');
+      button.textContent = playing ? "Pause" : "Play";
+      button.classList.toggle("playing", playing);
+      this.root.dataset.playing = String(playing);
+    }
+
+    writeUrl() {
+      if (this.primary) history.replaceState(null, "", `?${queryOf(this.state)}`);
+    }
+
+    // Put the state into the controls.
+    showState() {
+      const state = this.state;
+      for (const name of ["lr", "reg", "rate", "opt", "init", "output", "loss", "seed",
+        "ratio", "noise", "batch", "points"]) {
+        const control = this.field(name);
+        if (!control) continue;
+        const options = control.options ? [...control.options].map((o) => o.value) : null;
+        const match = options?.find((v) => Number(v) === Number(state[name]) || v === state[name]);
+        control.value = match ?? state[name];
+        if (control.type === "range" && this.out(name)) {
+          this.out(name).textContent = name === "ratio" ? `${state[name]}%` : state[name];
+        }
+      }
+      for (const radio of this.root.querySelectorAll('[data-field="dataset"]')) {
+        radio.checked = radio.value === state.dataset;
+      }
+      const names = this.layerActivations();
+      if (names.length) this.field("act-all").value = names[0];
+      const count = this.widths().length;
+      this.out("layer-count").textContent =
+        `${count} hidden layer${count === 1 ? "" : "s"}`;
+    }
+
+    // --- messages ------------------------------------------------------------
+
+    showError(field, text) {
+      this.errors.push({ field, text });
+      const box = this.out("messages");
+      const list = box.querySelector("ul");
+      const item = element("li");
+      item.dataset.field = field ?? "";
+      if (field) item.append(element("strong", "", field), ": ");
+      item.append(text);
+      list.append(item);
+      box.hidden = false;
+      const control = field && this.field(field);
+      if (control) control.setAttribute("aria-invalid", "true");
+    }
+
+    clearErrors() {
+      this.errors = [];
+      const box = this.out("messages");
+      box.querySelector("ul").replaceChildren();
+      box.hidden = true;
+      for (const control of this.root.querySelectorAll("[aria-invalid]")) {
+        control.removeAttribute("aria-invalid");
+      }
+    }
+
+    showExport(message) {
+      const text = this.out("export-text");
+      text.value = message.content;
+      const link = this.out("download");
+      if (link.href) URL.revokeObjectURL(link.href);
+      const type = message.format === "json" ? "application/json" : "text/x-python";
+      link.href = URL.createObjectURL(new Blob([message.content], { type }));
+      link.download = message.filename ?? `model.${message.format === "json" ? "json" : "py"}`;
+      link.textContent = `Download ${link.download}`;
+      link.hidden = false;
+      this.root.querySelector(".export").open = true;
+    }
+
+    // --- network drawing -----------------------------------------------------
+
+    // Layer sizes from the input features to the output, as drawn.
+    shape() {
+      const inputs = splitList(this.state.features).length;
+      const outputs = this.network?.sizes?.at(-1) ?? this.outputCount();
+      return [inputs, ...this.widths(), outputs];
+    }
+
+    outputCount() {
+      return this.state.dataset === "blobs" ? 3 : 1;
+    }
+
+    buildNetwork() {
+      const columns = this.out("columns");
+      columns.replaceChildren();
+      this.unitCanvases = [];
+      this.outputCanvases = [];
+      const chosen = new Set(splitList(this.state.features));
+      columns.append(this.featureColumn(chosen));
+      const names = this.layerActivations();
+      this.widths().forEach((width, layer) => {
+        columns.append(this.layerColumn(layer, width, names[layer]));
+      });
+      columns.append(this.outputColumn(this.shape().at(-1)));
+      requestAnimationFrame(() => this.buildLinks());
+    }
+
+    featureColumn(chosen) {
+      const column = element("div", "layer features");
+      column.append(element("div", "layer-head", "Inputs"));
+      const nodes = element("div", "nodes");
+      for (const [key, label] of config.features) {
+        const node = element("button", "node feature");
+        node.type = "button";
+        node.dataset.action = "toggle-feature";
+        node.dataset.feature = key;
+        node.classList.toggle("off", !chosen.has(key));
+        node.setAttribute("aria-pressed", String(chosen.has(key)));
+        node.title = `${label}: click to ${chosen.has(key) ? "remove" : "add"}`;
+        const canvas = element("canvas");
+        drawMap(canvas, featureValues(key), FEATURE_MAP_SIZE, (v) => v);
+        node.append(element("span", "node-label", label), canvas);
+        if (chosen.has(key)) node.dataset.unit = "0";
+        nodes.append(node);
+      }
+      column.append(nodes);
+      return column;
+    }
+
+    layerColumn(layer, width, activation) {
+      const column = element("div", "layer hidden-layer");
+      const head = element("div", "layer-head");
+      const buttons = element("div", "unit-buttons");
+      for (const [action, text, label] of [["add-unit", "+", "Add a unit"],
+        ["remove-unit", "−", "Remove a unit"]]) {
+        const button = element("button", "", text);
+        button.type = "button";
+        button.dataset.action = action;
+        button.dataset.layer = String(layer);
+        button.setAttribute("aria-label", `${label} to layer ${layer + 1}`);
+        buttons.append(button);
+      }
+      head.append(buttons, element("span", "", `${width} unit${width === 1 ? "" : "s"}`));
+      const select = element("select");
+      select.dataset.field = `act-${layer}`;
+      select.setAttribute("aria-label", `Activation of layer ${layer + 1}`);
+      for (const name of config.activations) {
+        const option = element("option", "", name);
+        option.value = name;
+        option.selected = name === activation;
+        select.append(option);
+      }
+      head.append(select);
+      column.append(head);
+      const nodes = element("div", "nodes");
+      const canvases = [];
+      for (let unit = 0; unit < width; unit += 1) {
+        const node = element("div", "node");
+        node.title = `layer ${layer + 1}, unit ${unit + 1}`;
+        const canvas = element("canvas");
+        node.append(canvas);
+        nodes.append(node);
+        canvases.push(canvas);
+      }
+      this.unitCanvases.push(canvases);
+      column.append(nodes);
+      return column;
+    }
+
+    outputColumn(count) {
+      const column = element("div", "layer output-layer");
+      column.append(element("div", "layer-head", "Output"));
+      const nodes = element("div", "nodes");
+      for (let unit = 0; unit < count; unit += 1) {
+        const node = element("div", "node output");
+        node.title = count === 1 ? "output" : `output for class ${unit}`;
+        const canvas = element("canvas");
+        node.append(canvas);
+        nodes.append(node);
+        this.outputCanvases.push(canvas);
+      }
+      column.append(nodes);
+      return column;
+    }
+
+    // Place one SVG path per weight between the centres of the unit squares.
+    buildLinks() {
+      const svg = this.out("links");
+      const box = this.out("network").getBoundingClientRect();
+      svg.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
+      const centres = [...this.out("columns").children].map((column) =>
+        [...column.querySelectorAll(".node")]
+          .filter((node) => !node.classList.contains("off"))
+          .map((node) => {
+            const rect = node.getBoundingClientRect();
+            return {
+              left: rect.left - box.left, right: rect.right - box.left,
+              y: rect.top + rect.height / 2 - box.top,
+            };
+          }));
+      const drawn = document.createElementNS("http://www.w3.org/2000/svg", "g");
+      const hits = document.createElementNS("http://www.w3.org/2000/svg", "g");
+      hits.setAttribute("class", "hits");
+      this.links = [];
+      for (let layer = 0; layer + 1 < centres.length; layer += 1) {
+        const row = [];
+        centres[layer].forEach((from, i) => {
+          const paths = [];
+          centres[layer + 1].forEach((to, j) => {
+            const middle = (from.right + to.left) / 2;
+            const d = `M${from.right},${from.y} C${middle},${from.y} ${middle},${to.y} ${to.left},${to.y}`;
+            const path = svgPath(d, "link");
+            const hit = svgPath(d, "hit");
+            Object.assign(hit.dataset, { layer, from: i, to: j });
+            drawn.append(path);
+            hits.append(hit);
+            paths.push(path);
+          });
+          row.push(paths);
+        });
+        this.links.push(row);
+      }
+      svg.replaceChildren(drawn, hits);
+      if (!svg.dataset.bound) this.bindLinks(svg);
+      if (this.frame) this.drawLinks(this.frame);
+    }
+
+    bindLinks(svg) {
+      svg.dataset.bound = "true";
+      svg.addEventListener("mousemove", (event) => {
+        const hit = event.target.closest?.(".hit");
+        if (!hit) return hideTooltip();
+        const weight = this.weightOf(hit.dataset);
+        showTooltip(event, `weight ${formatNumber(weight, 4)} (${this.linkName(hit.dataset)})`);
+      });
+      svg.addEventListener("mouseleave", hideTooltip);
+      svg.addEventListener("click", (event) => {
+        const hit = event.target.closest?.(".hit");
+        if (hit) openEditor(this, hit.dataset, event);
+      });
+    }
+
+    weightOf({ layer, from, to }) {
+      return this.frame?.weights?.[Number(layer)]?.[Number(from)]?.[Number(to)];
+    }
+
+    linkName({ layer, from, to }) {
+      const l = Number(layer);
+      const source = l === 0
+        ? config.features.find(([k]) => k === splitList(this.state.features)[Number(from)])?.[1]
+        : `layer ${l} unit ${Number(from) + 1}`;
+      const last = l === this.widths().length;
+      const target = last ? `output ${Number(to) + 1}` : `layer ${l + 1} unit ${Number(to) + 1}`;
+      return `${source} → ${target}`;
+    }
+
+    editWeight(link, value) {
+      const message = {
+        type: "edit_weight", layer: Number(link.layer), from: Number(link.from),
+        to: Number(link.to), value,
+      };
+      this.send(message);
+      const edits = splitList(this.state.edits.replaceAll(";", ",")).filter(
+        (e) => !e.startsWith(`${link.layer}.${link.from}.${link.to}:`));
+      edits.push(`${link.layer}.${link.from}.${link.to}:${value}`);
+      this.state.edits = edits.join(";");
+      this.writeUrl();
+    }
+
+    // --- frame drawing -------------------------------------------------------
+
+    drawFrame(frame) {
+      this.out("epoch").textContent = String(frame.epoch).padStart(6, "0");
+      this.drawScores(frame);
+      this.drawOutput(frame);
+      this.drawUnits(frame);
+      this.drawLinks(frame);
+      this.drawStats(frame);
+      this.scheduleCharts();
+    }
+
+    drawScores(frame) {
+      this.metricName = frame.metric_name ?? this.metricName;
+      const label = this.metricName === "r2" ? "R²" : "Accuracy";
+      this.out("metric-name").textContent = label;
+      this.out("metric-name-2").textContent = label;
+      this.out("metric-name-3").textContent = label;
+      this.out("train-loss").textContent = formatNumber(frame.train_loss);
+      this.out("test-loss").textContent = formatNumber(frame.test_loss);
+      this.out("train-metric").textContent = formatMetric(this.metricName, frame.train_metric);
+      this.out("test-metric").textContent = formatMetric(this.metricName, frame.test_metric);
+    }
+
+    task() {
+      return this.network?.task ?? this.data?.task ?? "binary";
+    }
+
+    // The output map's values and the targets on one range [low, high],
+    // whose middle is white: a probability for bce, the two labels for a
+    // binary set under squared error, and +-max|y| for regression.
+    outputRange() {
+      const network = this.network;
+      if (network?.loss === "bce") return [0, 1];
+      if (network?.labels) return network.labels;
+      let size = 0;
+      for (const point of this.data?.train ?? []) size = Math.max(size, Math.abs(point[2]));
+      return [-(size || 1), size || 1];
+    }
+
+    outputScale() {
+      const [low, high] = this.outputRange();
+      const middle = (low + high) / 2;
+      const half = (high - low) / 2 || 1;
+      return (v) => (v - middle) / half;
+    }
+
+    // A data point's target on the output map's range.
+    targetValue(y) {
+      const network = this.network;
+      if (this.task() !== "binary") return y;
+      const [low, high] = network?.labels ?? [0, 1];
+      return y === 1 ? high : low;
+    }
+
+    drawOutput(frame) {
+      const grid = frame.grid;
+      if (!grid?.output) return;
+      const canvas = this.out("output-map");
+      if (this.task() === "multiclass") {
+        drawClassMap(canvas, grid.output, grid.size);
+        this.outputCanvases.forEach((node, k) => drawClassMap(node, grid.output, grid.size, k));
+        return;
+      }
+      const scale = this.outputScale();
+      const discrete = this.field("discretise").checked;
+      const toUnit = discrete ? (v) => (scale(v) > 0 ? 1 : -1) : scale;
+      drawMap(canvas, grid.output, grid.size, toUnit);
+      if (this.outputCanvases.length === 1) {
+        drawMap(this.outputCanvases[0], grid.output, grid.size, scale);
+      }
+    }
+
+    drawUnits(frame) {
+      const grids = frame.grid?.units;
+      if (!grids) return;
+      const size = frame.grid.unit_size ?? Math.round(Math.sqrt(grids[0]?.[0]?.length ?? 0));
+      grids.forEach((layer, l) => {
+        layer.forEach((values, u) => {
+          const canvas = this.unitCanvases[l]?.[u];
+          if (canvas) drawMap(canvas, values, size, (v) => v);
+        });
+      });
+    }
+
+    drawLinks(frame) {
+      const weights = frame.weights;
+      if (!weights) return;
+      this.links.forEach((rows, l) => {
+        rows.forEach((paths, i) => {
+          paths.forEach((path, j) => {
+            const w = weights[l]?.[i]?.[j];
+            if (w === undefined) return;
+            const size = Math.abs(w);
+            path.setAttribute("stroke-width", Math.min(0.6 + size * 2, 9).toFixed(2));
+            path.setAttribute("stroke", cssColour(Math.sign(w) * Math.max(0.3, Math.min(1, size))));
+          });
+        });
+      });
+    }
+
+    drawStats(frame) {
+      const stats = frame.stats;
+      if (!stats) return;
+      this.drawUnitTable(stats);
+      this.drawHistograms(stats);
+    }
+
+    drawUnitTable(stats) {
+      const body = this.out("unit-table");
+      const names = [...this.layerActivations(), this.network?.output ?? this.state.output];
+      const rows = (stats.units ?? []).map((units, l) => {
+        const label = l < this.widths().length ? String(l + 1) : "output";
+        const cells = [label, names[l] ?? "", units, stats.dead?.[l], stats.saturated?.[l]];
+        return cells.map((value) => (value === null || value === undefined ? "–" : String(value)));
+      });
+      const text = JSON.stringify(rows);
+      if (body.dataset.text === text) return;
+      body.dataset.text = text;
+      body.replaceChildren(...rows.map((cells, l) => {
+        const row = element("tr");
+        cells.forEach((value, c) => {
+          const cell = element("td", "", value);
+          const count = Number(value);
+          if (c >= 3 && count > 0) cell.className = count * 10 > Number(cells[2]) ? "bad" : "warn";
+          row.append(cell);
+        });
+        row.dataset.layer = String(l);
+        return row;
+      }));
+    }
+
+    drawHistograms(stats) {
+      const box = this.out("histograms");
+      const layers = stats.z_hist ?? [];
+      while (box.children.length > layers.length) box.lastChild.remove();
+      while (box.children.length < layers.length) {
+        const figure = element("figure", "histogram");
+        figure.append(element("figcaption"), element("canvas"));
+        box.append(figure);
+      }
+      const names = [...this.layerActivations(), this.network?.output ?? this.state.output];
+      layers.forEach((hist, l) => {
+        const figure = box.children[l];
+        const label = l < this.widths().length ? `layer ${l + 1}` : "output";
+        figure.firstChild.textContent = `${label} · ${names[l] ?? ""}`;
+        drawHistogram(figure.lastChild, hist, LAYER_COLOURS[l % LAYER_COLOURS.length]);
+      });
+    }
+
+    drawPoints() {
+      const canvas = this.out("points");
+      const ratio = window.devicePixelRatio || 1;
+      const width = canvas.clientWidth || 300;
+      if (canvas.width !== Math.round(width * ratio)) {
+        canvas.width = Math.round(width * ratio);
+        canvas.height = Math.round(width * ratio);
+      }
+      const context = canvas.getContext("2d");
+      context.clearRect(0, 0, canvas.width, canvas.height);
+      if (!this.data) return;
+      const scale = this.outputScale();
+      const place = (v) => ((v - EXTENT[0]) / (EXTENT[1] - EXTENT[0])) * canvas.width;
+      const multiclass = this.task() === "multiclass";
+      const sets = [[this.data.train, "#ffffff"]];
+      if (this.field("show-test").checked) sets.push([this.data.test, "#000000"]);
+      const radius = 3 * ratio;
+      for (const [points, edge] of sets) {
+        context.strokeStyle = edge;
+        context.lineWidth = ratio;
+        for (const [x1, x2, y] of points ?? []) {
+          const colour = multiclass
+            ? `rgb(${CLASS_COLOURS[y % CLASS_COLOURS.length].join(",")})`
+            : pointColour(scale(this.targetValue(y)));
+          context.fillStyle = colour;
+          context.beginPath();
+          context.arc(place(x1), canvas.height - place(x2), radius, 0, 2 * Math.PI);
+          context.fill();
+          context.stroke();
+        }
+      }
+      this.drawLegend();
+    }
+
+    drawLegend() {
+      const legend = this.out("legend");
+      if (this.task() === "multiclass") {
+        const names = this.data?.classes ?? [];
+        const count = this.shape().at(-1);
+        legend.replaceChildren(...Array.from({ length: count }, (_, k) => {
+          const item = element("span", "class-key", `${names[k] ?? `class ${k}`}`);
+          item.style.setProperty("--key", `rgb(${CLASS_COLOURS[k % CLASS_COLOURS.length].join(",")})`);
+          return item;
+        }), element("span", "hint", "the map shows the winning class"));
+        return;
+      }
+      const [low, high] = this.outputRange();
+      const what = this.network?.loss === "bce" ? "probability of class 1" : "output value";
+      legend.replaceChildren(
+        element("span", "", formatNumber(low, 2)),
+        element("span", "bar"),
+        element("span", "", formatNumber(high, 2)),
+        element("span", "hint", what),
+      );
+    }
+
+    // --- charts --------------------------------------------------------------
+
+    scheduleCharts() {
+      if (this.chartTimer !== null) return;
+      const wait = Math.max(0, this.lastChart + CHART_INTERVAL_MS - performance.now());
+      this.chartTimer = setTimeout(() => {
+        this.chartTimer = null;
+        this.lastChart = performance.now();
+        this.drawCharts();
+      }, wait);
+    }
+
+    drawCharts() {
+      if (!window.Plotly) return;
+      const h = this.history;
+      const metric = this.metricName === "r2" ? "R²" : "accuracy";
+      const traces = [
+        { x: h.epoch, y: h.train_loss, name: "training loss", line: { color: "#5b6675" } },
+        { x: h.epoch, y: h.test_loss, name: "test loss", line: { color: "#1d232b" } },
+        { x: h.epoch, y: h.train_metric, name: `training ${metric}`, yaxis: "y2",
+          line: { color: "#5b6675", dash: "dot" } },
+        { x: h.epoch, y: h.test_metric, name: `test ${metric}`, yaxis: "y2",
+          line: { color: "#1d232b", dash: "dot" } },
+      ];
+      Plotly.react(this.out("loss-plot"), traces.map(lineTrace), chartLayout({
+        yaxis: { title: { text: "loss" }, rangemode: "tozero" },
+        yaxis2: { overlaying: "y", side: "right", title: { text: metric },
+          range: this.metricName === "accuracy" ? [0, 1.02] : undefined, showgrid: false },
+      }), CHART_CONFIG);
+      const norms = h.grad_norms;
+      const count = norms[0]?.length ?? 0;
+      const gradTraces = Array.from({ length: count }, (_, l) => lineTrace({
+        x: h.epoch, y: norms.map((n) => (n?.[l] > 0 ? n[l] : null)),
+        name: l < this.widths().length ? `layer ${l + 1}` : "output",
+        line: { color: LAYER_COLOURS[l % LAYER_COLOURS.length] },
+      }));
+      Plotly.react(this.out("grad-plot"), gradTraces, chartLayout({
+        yaxis: { type: "log", title: { text: "‖∇W‖" }, exponentformat: "power" },
+      }), CHART_CONFIG);
+    }
+  }
+
+  // --- shared drawing helpers ------------------------------------------------
+
+  const CHART_CONFIG = { displayModeBar: false, responsive: true };
+
+  function lineTrace(trace) {
+    return { type: "scatter", mode: "lines", hovertemplate: "%{y:.4g}", ...trace };
+  }
+
+  function chartLayout(extra) {
+    return {
+      margin: { l: 48, r: 44, t: 8, b: 30 },
+      hovermode: "x unified",
+      showlegend: true,
+      legend: { orientation: "h", y: -0.25, font: { size: 10 } },
+      font: { size: 11 },
+      xaxis: { title: { text: "epoch", standoff: 2 } },
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      uirevision: "keep",
+      ...extra,
+    };
+  }
+
+  function emptyHistory() {
+    return {
+      epoch: [], train_loss: [], test_loss: [], train_metric: [], test_metric: [],
+      grad_norms: [],
+    };
+  }
+
+  function svgPath(d, className) {
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", d);
+    path.setAttribute("class", className);
+    return path;
+  }
+
+  // Bars of the z histogram, over grey bands where the activation is flat.
+  function drawHistogram(canvas, hist, colour) {
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round((canvas.clientWidth || 160) * ratio);
+    const height = Math.round((canvas.clientHeight || 70) * ratio);
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    const context = canvas.getContext("2d");
+    context.clearRect(0, 0, width, height);
+    const edges = hist.edges ?? [];
+    const counts = hist.counts ?? [];
+    if (edges.length < 2) return;
+    const low = edges[0];
+    const high = edges.at(-1);
+    const axis = 12 * ratio;
+    const x = (z) => ((z - low) / (high - low || 1)) * width;
+    context.fillStyle = "rgba(120, 130, 145, 0.22)";
+    for (const [from, to] of hist.flat ?? []) {
+      const a = x(Math.max(low, from ?? -Infinity));
+      const b = x(Math.min(high, to ?? Infinity));
+      if (b > a) context.fillRect(a, 0, b - a, height - axis);
+    }
+    const top = Math.max(1, ...counts);
+    context.fillStyle = colour;
+    counts.forEach((count, i) => {
+      const a = x(edges[i]);
+      const b = x(edges[i + 1]);
+      const h = (count / top) * (height - axis - 2 * ratio);
+      context.fillRect(a, height - axis - h, Math.max(1, b - a - ratio), h);
+    });
+    context.fillStyle = "#5b6675";
+    context.font = `${10 * ratio}px system-ui, sans-serif`;
+    context.textBaseline = "bottom";
+    context.textAlign = "left";
+    context.fillText(formatNumber(low, 1), 0, height);
+    context.textAlign = "right";
+    context.fillText(formatNumber(high, 1), width, height);
+    if (low < 0 && high > 0) {
+      context.textAlign = "center";
+      context.fillText("0", x(0), height);
+    }
+  }
+
+  function pointColour(t) {
+    return cssColour(Math.sign(t) * Math.max(0.7, Math.min(1, Math.abs(t))));
+  }
+
+  function showTooltip(event, text) {
+    tooltip.textContent = text;
+    tooltip.hidden = false;
+    tooltip.style.left = `${event.pageX + 12}px`;
+    tooltip.style.top = `${event.pageY + 12}px`;
+  }
+
+  function hideTooltip() {
+    tooltip.hidden = true;
+  }
+
+  let editing = null;
+
+  function openEditor(run, link, event) {
+    editing = { run, link: { ...link } };
+    editorValue.value = formatNumber(run.weightOf(link), 4);
+    editor.hidden = false;
+    editor.style.left = `${event.pageX + 8}px`;
+    editor.style.top = `${event.pageY + 8}px`;
+    editorValue.focus();
+    editorValue.select();
+  }
+
+  function closeEditor() {
+    editor.hidden = true;
+    editing = null;
+  }
+
+  function commitEditor() {
+    const value = Number(editorValue.value);
+    if (!editing) return;
+    if (editorValue.value.trim() === "" || !Number.isFinite(value)) {
+      editing.run.showError("weight", `invalid weight ${JSON.stringify(editorValue.value)}: enter a finite number`);
+    } else {
+      editing.run.editWeight(editing.link, value);
+    }
+    closeEditor();
+  }
+
+  document.getElementById("link-editor-set").addEventListener("click", commitEditor);
+  document.getElementById("link-editor-cancel").addEventListener("click", closeEditor);
+  editorValue.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") commitEditor();
+    if (event.key === "Escape") closeEditor();
+  });
+
+  // --- the page --------------------------------------------------------------
+
+  const runs = [];
+  const firstRoot = runsBox.querySelector(".run");
+  const pristine = firstRoot.cloneNode(true);
+  runs.push(new Run(firstRoot, config.state, true));
+
+  function openCompare() {
+    const root = pristine.cloneNode(true);
+    root.dataset.run = "B";
+    root.querySelector('[data-out="name"]').textContent = "Run B";
+    for (const radio of root.querySelectorAll('[data-field="dataset"]')) radio.name = "dataset-B";
+    runsBox.append(root);
+    runsBox.classList.add("compare");
+    runs.forEach((run) => run.buildLinks());
+    runs.push(new Run(root, runs[0].state, false));
+    compareButton.textContent = "Close the second run";
+    compareButton.setAttribute("aria-pressed", "true");
+  }
+
+  function closeCompare() {
+    const second = runs.pop();
+    second.close();
+    second.root.remove();
+    runsBox.classList.remove("compare");
+    runs[0].buildLinks();
+    compareButton.textContent = "Compare with a second run";
+    compareButton.setAttribute("aria-pressed", "false");
+  }
+
+  compareButton.addEventListener("click", () => (runs.length > 1 ? closeCompare() : openCompare()));
+
+  document.addEventListener("visibilitychange", () => {
+    for (const run of runs) run.send({ type: "visibility", visible: !document.hidden });
+  });
+
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => runs.forEach((run) => {
+      run.buildLinks();
+      run.drawPoints();
+    }), 100);
+  });
+
+  window.playground = { runs };
+})();
