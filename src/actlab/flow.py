@@ -17,7 +17,7 @@ generator in ``actlab.data``, and one output, the chance of a top seller:
   the generator's ``TOP_SELLER_WEIGHTS``.
 
 ``evaluate`` runs the network for one product with an activation chosen per
-unit. With ``linear=True`` every unit is linear, and the result also holds
+unit. With ``linear=True`` every unit is linear, and the result also contains
 the two weight matrices, their product and the proof that the one collapsed
 layer gives the output of the two-layer network.
 
@@ -37,7 +37,35 @@ from typing import Any
 import numpy as np
 
 from actlab import activations
-from actlab.data import DEMAND_UNITS, TOP_SELLER_WEIGHTS
+from actlab.data import (
+    DEMAND_UNITS,
+    TOP_SELLER_WEIGHTS,
+    hidden_quantities,
+    top_seller_probability,
+)
+
+__all__ = [
+    "B1",
+    "B2",
+    "DEFAULT_ACTIVATIONS",
+    "HIDDEN_UNITS",
+    "INPUTS",
+    "INPUT_NAMES",
+    "OUTPUT_UNIT",
+    "UNITS",
+    "UNIT_LABELS",
+    "W1",
+    "W2",
+    "Collapse",
+    "FlowError",
+    "FlowResult",
+    "InputSpec",
+    "UnitValue",
+    "activation_choices",
+    "check_activations",
+    "check_inputs",
+    "evaluate",
+]
 
 HIDDEN_UNITS = ("affordability", "awareness", "perceived_quality")
 OUTPUT_UNIT = "top_seller"
@@ -149,6 +177,8 @@ class UnitValue:
     range_text: str
     upper_bound: float | None  # sup of the activation, None when unbounded
     lower_bound: float | None  # inf of the activation, None when unbounded
+    # The demand generator's own value of the quantity the unit stands for.
+    reference: float
 
 
 @dataclass(frozen=True)
@@ -225,7 +255,9 @@ def _check_input(spec: InputSpec, value: Any) -> float:
             raise TypeError
         number = float(value)
     except (TypeError, ValueError):
-        raise FlowError(spec.name, f"invalid {spec.name}={value!r}: {expected}") from None
+        raise FlowError(
+            spec.name, f"invalid {spec.name}={value!r}: {expected}"
+        ) from None
     if not (math.isfinite(number) and spec.low <= number <= spec.high):
         raise FlowError(spec.name, f"invalid {spec.name}={value!r}: {expected}")
     return number
@@ -282,7 +314,7 @@ def evaluate(
         An activation name per unit (``UNITS``); missing ones take
         ``DEFAULT_ACTIVATIONS``.
     linear : bool
-        Make every unit linear, whatever ``chosen`` says, and add the
+        Make every unit linear, whatever ``chosen`` sets, and add the
         collapsed single layer to the result.
 
     Raises ``FlowError`` for an invalid input or activation.
@@ -293,19 +325,23 @@ def evaluate(
         names = dict.fromkeys(UNITS, "linear")
     x = np.array([values[name] for name in INPUT_NAMES])
 
+    references = hidden_quantities(x[np.newaxis, :])
+    probability = float(top_seller_probability(references)[0])
+
     z1 = x @ W1 + B1
     hidden = tuple(
-        _unit(unit, names[unit], z) for unit, z in zip(HIDDEN_UNITS, z1, strict=True)
+        _unit(unit, names[unit], z, float(references[unit][0]))
+        for unit, z in zip(HIDDEN_UNITS, z1, strict=True)
     )
     a1 = np.array([unit.a for unit in hidden])
     z2 = float((a1 @ W2 + B2)[0])
-    output = _unit(OUTPUT_UNIT, names[OUTPUT_UNIT], z2)
+    output = _unit(OUTPUT_UNIT, names[OUTPUT_UNIT], z2, probability)
 
     collapse = _collapse(x) if linear else None
     return FlowResult(MappingProxyType(values), hidden, output, linear, collapse)
 
 
-def _unit(name: str, activation: str, z: float) -> UnitValue:
+def _unit(name: str, activation: str, z: float, reference: float) -> UnitValue:
     act = activations.get(activation)
     low, high = act.spec.output_range
     return UnitValue(
@@ -317,6 +353,7 @@ def _unit(name: str, activation: str, z: float) -> UnitValue:
         range_text=act.spec.range_text,
         upper_bound=high if math.isfinite(high) else None,
         lower_bound=low if math.isfinite(low) else None,
+        reference=reference,
     )
 
 

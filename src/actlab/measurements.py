@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,13 +79,19 @@ class Measurement:
 
 @dataclass(frozen=True)
 class MeasuredValue:
-    """The result of one measurement: its value and the text the page shows."""
+    """The result of one measurement.
+
+    ``text`` is the formatted value and ``display`` the value with its unit as
+    a page shows it. A ratio of times gets a multiplication sign and a share a
+    percent sign, while a slope or a gradient ratio is a bare number.
+    """
 
     id: str
     description: str
     unit: str
     value: float
     text: str
+    display: str
     demo: str
 
 
@@ -264,6 +271,7 @@ def _awareness_max() -> float:
 
 # --- the catalogue -------------------------------------------------------------
 
+_TIMING_DEMO = "/measurements#sigmoid_relu_cost_ratio"
 _GRADIENT_DEMO = "/explorer?show=sigmoid,relu&z=0"
 _DEPTH_DEMO = "/playground?dataset=spiral&hidden=8,8,8,8,8,8&act=sigmoid"
 _DEAD_DEMO = "/playground?dataset=circle&hidden=8,8&act=relu&lr=3"
@@ -321,7 +329,7 @@ _MEASUREMENTS = (
         f"value, the best of {TIMING_ROUNDS} calls.",
         "ns per element",
         lambda: _timings()["sigmoid"],
-        "actlab compare",
+        _TIMING_DEMO,
         format=".2g",
     ),
     Measurement(
@@ -330,7 +338,7 @@ _MEASUREMENTS = (
         f"the best of {TIMING_ROUNDS} calls.",
         "ns per element",
         lambda: _timings()["relu"],
-        "actlab compare",
+        _TIMING_DEMO,
         format=".2g",
     ),
     Measurement(
@@ -338,7 +346,7 @@ _MEASUREMENTS = (
         "How many times longer the sigmoid takes than ReLU per element.",
         "x",
         _sigmoid_relu_cost_ratio,
-        "actlab compare",
+        _TIMING_DEMO,
         format=".2g",
     ),
     Measurement(
@@ -389,6 +397,12 @@ _TABLES = (
     ),
 )
 
+# Units shown as a bare number, because the description names the quantity.
+_BARE_UNITS = frozenset({"slope", "ratio", "factor", "awareness"})
+_SUPERSCRIPTS = str.maketrans(
+    "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
+_LOCK = threading.Lock()
 _BY_ID = {item.id: item for item in _MEASUREMENTS}
 _TABLES_BY_ID = {item.id: item for item in _TABLES}
 
@@ -423,29 +437,68 @@ def table(table_id: str) -> Table:
         ) from None
 
 
-@functools.cache
+def _readable(text: str) -> str:
+    """Return a formatted number with ``e-07`` written as a power of ten."""
+    mantissa, marker, exponent = text.partition("e")
+    if not marker:
+        return text
+    power = str(int(exponent)).translate(_SUPERSCRIPTS)
+    return f"{mantissa} \u00d7 10{power}"
+
+
+def _display(text: str, unit: str) -> str:
+    text = _readable(text)
+    if unit in _BARE_UNITS:
+        return text
+    if unit == "x":
+        return f"{text}\u00d7"
+    if unit.startswith("%"):
+        return f"{text}{unit}"
+    return f"{text} {unit}"
+
+
 def measure(measurement_id: str) -> MeasuredValue:
-    """Run a measurement once per process and return its value and text."""
+    """Run a measurement once per process and return its value and text.
+
+    Raises ``KeyError`` for an unknown id. Concurrent callers wait for one
+    another, so two timings never run at the same time.
+    """
+    with _LOCK:
+        return _measure(measurement_id)
+
+
+@functools.cache
+def _measure(measurement_id: str) -> MeasuredValue:
     record = measurement(measurement_id)
     value = float(record.function())
+    text = format(value, record.format)
     return MeasuredValue(
         id=record.id,
         description=record.description,
         unit=record.unit,
         value=value,
-        text=format(value, record.format),
+        text=text,
+        display=_display(text, record.unit),
         demo=record.demo,
     )
 
 
-@functools.cache
 def measure_table(table_id: str) -> MeasuredTable:
-    """Run a table measurement once per process and return its rows."""
+    """Run a table measurement once per process and return its rows.
+
+    Raises ``KeyError`` for an unknown id.
+    """
+    with _LOCK:
+        return _measure_table(table_id)
+
+
+@functools.cache
+def _measure_table(table_id: str) -> MeasuredTable:
     record = table(table_id)
     rows = tuple(tuple(float(cell) for cell in row) for row in record.function())
     text_rows = tuple(
         tuple(
-            format(cell, "g") if i == 0 else format(cell, record.format)
+            format(cell, "g") if i == 0 else _readable(format(cell, record.format))
             for i, cell in enumerate(row)
         )
         for row in rows

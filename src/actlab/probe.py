@@ -2,10 +2,11 @@
 
 Backpropagation multiplies the gradient that reaches a unit by g'(z) at the
 unit's pre-activation z, so g'(z) is the share of the gradient that passes
-the unit for that example: 1 passes all of it, 0 blocks it. A ``Probe``
-trains a small network on a 2-D playground set with one activation in every
-hidden layer and reports, at each frame, every hidden unit's z over a fixed
-sample of training examples, g'(z) there and its mean, the share.
+the unit for that example: 1 passes all of it, 0 blocks it, and a value
+above 1 (SELU for z > 0) amplifies it. A ``Probe`` trains a small network on
+a 2-D playground set with one activation in every hidden layer. Each frame
+reports every hidden unit's z over a fixed sample of training examples, g'(z)
+there, and the mean of g'(z), which is the unit's share.
 
 >>> probe = Probe(ProbeConfig(activation="relu", dataset="xor", seed=1))
 >>> frame = probe.advance(20)
@@ -23,6 +24,22 @@ from typing import Any
 import numpy as np
 
 from actlab import activations, data, nn
+
+__all__ = [
+    "BATCH_RANGE",
+    "BIAS_RANGE",
+    "LEARNING_RATE_RANGE",
+    "LOSS",
+    "MAX_HIDDEN_LAYERS",
+    "MAX_SAMPLE",
+    "MAX_WIDTH",
+    "Probe",
+    "ProbeConfig",
+    "ProbeError",
+    "ProbeFrame",
+    "UnitProbe",
+    "dataset_names",
+]
 
 LOSS = "bce"
 MAX_WIDTH = 8
@@ -51,7 +68,7 @@ def dataset_names() -> list[str]:
 class ProbeConfig:
     """The network, data and training settings of one probe run.
 
-    ``hidden`` holds the width of each hidden layer (1 to 3 layers of 1 to 8
+    ``hidden`` contains the width of each hidden layer (1 to 3 layers of 1 to 8
     units), ``bias`` the starting bias of every hidden unit (a large negative
     value starts ReLU units dead), and ``sample_size`` the number of training
     examples whose z each frame reports. Training is plain SGD on minibatches
@@ -100,13 +117,16 @@ def _check_hidden(hidden: Any) -> None:
         f"expected 1 to {MAX_HIDDEN_LAYERS} layer widths, each an integer "
         f"from 1 to {MAX_WIDTH}"
     )
-    if not isinstance(hidden, tuple | list) or not 1 <= len(hidden) <= 3:
+    valid = isinstance(hidden, tuple | list) and (
+        1 <= len(hidden) <= MAX_HIDDEN_LAYERS
+        and all(_is_integer(width) and 1 <= width <= MAX_WIDTH for width in hidden)
+    )
+    if not valid:
         raise ProbeError("hidden", f"invalid hidden={hidden!r}: {expected}")
-    for width in hidden:
-        if isinstance(width, bool) or not isinstance(width, int):
-            raise ProbeError("hidden", f"invalid hidden={hidden!r}: {expected}")
-        if not 1 <= width <= MAX_WIDTH:
-            raise ProbeError("hidden", f"invalid hidden={hidden!r}: {expected}")
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_number(name: str, value: Any, low: float, high: float) -> None:
@@ -118,8 +138,7 @@ def _check_number(name: str, value: Any, low: float, high: float) -> None:
 
 
 def _check_integer(name: str, value: Any, low: int, high: int) -> None:
-    valid = isinstance(value, int) and not isinstance(value, bool)
-    if not (valid and low <= value <= high):
+    if not (_is_integer(value) and low <= value <= high):
         raise ProbeError(
             name, f"invalid {name}={value!r}: expected an integer in [{low}, {high}]"
         )
@@ -155,23 +174,31 @@ class ProbeFrame:
     layers: list[list[UnitProbe]]
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the frame as plain Python values, for JSON."""
+        """Return the frame as plain Python values, for JSON.
+
+        A number that is not finite (after the training diverged) becomes
+        ``None``, because JSON has no encoding for it.
+        """
         return {
             "step": self.step,
-            "loss": self.loss if math.isfinite(self.loss) else None,
+            "loss": _finite_or_none(self.loss),
             "layers": [
                 [
                     {
-                        "z_mean": unit.z_mean,
-                        "z": unit.z.tolist(),
-                        "gprime": unit.gprime.tolist(),
-                        "share": unit.share,
+                        "z_mean": _finite_or_none(unit.z_mean),
+                        "z": [_finite_or_none(x) for x in unit.z.tolist()],
+                        "gprime": [_finite_or_none(x) for x in unit.gprime.tolist()],
+                        "share": _finite_or_none(unit.share),
                     }
                     for unit in layer
                 ]
                 for layer in self.layers
             ],
         }
+
+
+def _finite_or_none(number: float) -> float | None:
+    return number if math.isfinite(number) else None
 
 
 class Probe:
@@ -196,6 +223,7 @@ class Probe:
         size = min(config.sample_size, len(self.X))
         self.sample = np.sort(self.rng.choice(len(self.X), size=size, replace=False))
         self.step = 0
+        self.diverged = False
         self._order = np.empty(0, dtype=np.int64)
 
     def _next_batch(self) -> np.ndarray:
@@ -207,22 +235,37 @@ class Probe:
         return batch
 
     def train(self, steps: int) -> None:
-        """Run ``steps`` SGD steps on minibatches, in a fixed order per seed."""
-        for _ in range(steps):
-            batch = self._next_batch()
-            nn.step(self.net, self.X[batch], self.y[batch], LOSS, self.optimiser)
-            self.step += 1
+        """Run ``steps`` SGD steps on minibatches, in a fixed order per seed.
+
+        Training stops early, and ``diverged`` becomes true, at the first
+        batch whose loss is not finite.
+        """
+        # A diverging run overflows on purpose here, and the loss reports it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(steps):
+                if self.diverged:
+                    return
+                batch = self._next_batch()
+                loss = nn.step(
+                    self.net, self.X[batch], self.y[batch], LOSS, self.optimiser
+                )
+                self.step += 1
+                self.diverged = not math.isfinite(loss)
 
     def frame(self) -> ProbeFrame:
         """Measure every hidden unit on the sample and the loss on all examples."""
-        trace = nn.forward(self.net, self.X[self.sample])
-        layers = []
-        for z in trace.z[:-1]:
-            gprime = self.activation.derivative(z)
-            layers.append(
-                [UnitProbe(z[:, j].copy(), gprime[:, j]) for j in range(z.shape[1])]
-            )
-        loss, _ = nn.evaluate(self.net, self.X, self.y, LOSS)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = nn.forward(self.net, self.X[self.sample])
+            layers = []
+            for z in trace.z[:-1]:
+                gprime = self.activation.derivative(z)
+                units = [
+                    UnitProbe(z[:, j].copy(), gprime[:, j]) for j in range(z.shape[1])
+                ]
+                layers.append(units)
+            loss, _ = nn.evaluate(self.net, self.X, self.y, LOSS)
+        if self.diverged:
+            loss = math.nan
         return ProbeFrame(self.step, float(loss), layers)
 
     def advance(self, steps: int) -> ProbeFrame:

@@ -93,9 +93,10 @@ def compare_command(names, hidden, seeds, as_json, out, **options) -> None:
 
     Each activation uses the initialiser that suits it and the same data split,
     optimiser and seeds. The table shows the epochs each needed to reach the
-    training-error threshold, the final accuracy (or R²), the ratio of the first
-    layer's gradient norm to the last layer's at initialisation, and the dead
-    and saturated fractions of its hidden units after training.
+    training-error threshold and the final accuracy (or R²). It also shows the
+    ratio of the first layer's gradient norm to the last layer's at
+    initialisation, and the dead and saturated shares of hidden units after
+    training.
     """
     try:
         settings = compare.CompareSettings(
@@ -153,6 +154,7 @@ def print_table(result: compare.CompareResult, console: Console) -> None:
         "grad ratio: first layer's gradient norm / last layer's, at initialisation; "
         "dead and saturated: share of hidden units after training",
     )
+
     for column in (
         "activation", "init", "epochs", f"train\n{metric}", f"test\n{metric}",
         "grad\nratio", "dead", "saturated",
@@ -170,6 +172,7 @@ def print_table(result: compare.CompareResult, console: Console) -> None:
             _number(row.dead_fraction, "{:.1%}"),
             _number(row.saturated_fraction, "{:.1%}"),
         )
+
     console.print(table)
     verdict = compare.verdict(result)
     if verdict:

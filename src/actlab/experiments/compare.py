@@ -39,7 +39,7 @@ Progress = Callable[[int, int, str], None]
 
 @dataclass(frozen=True)
 class CompareSettings:
-    """What to train, how, and for which activations and seeds.
+    """Settings of one comparison: the data, the network, the training and seeds.
 
     ``dataset`` is a built-in name from ``actlab.data.names()`` or the path of
     a CSV file, whose target column is ``target``. ``threshold`` is the

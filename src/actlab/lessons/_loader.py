@@ -9,7 +9,7 @@ A lesson is a folder under the content root whose name is the lesson id:
 - optional lists of entries: ``interview.yaml``, ``cards.yaml``,
   ``drills.yaml`` and ``ordering.yaml``.
 
-Nothing here knows a particular lesson, so a new lesson is a new folder.
+The loader names no particular lesson, so a new lesson is a new folder.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class LessonError(ValueError):
     """A lesson file that cannot be loaded, with its path and the field at fault.
 
     ``path`` is shown relative to the parent of the content root, such as
-    ``content/activations/03-why-relu.md``; ``field`` is ``None`` when the
+    ``content/activations/03-why-relu.md``. ``field`` is ``None`` when the
     fault is in the file as a whole.
     """
 
@@ -174,7 +174,8 @@ def _validate(
     except ValidationError as error:
         first = error.errors()[0]
         field = _field_name(first["loc"])
-        label = f"{prefix} field {field!r}" if field else prefix.strip() or None
+        parts = [prefix, f"field {field!r}" if field else ""]
+        label = " ".join(part for part in parts if part) or None
         raise files.error(path, label, _message(first)) from None
 
 

@@ -1,8 +1,8 @@
 """Pydantic models of a lesson: its sections, interview questions, cards and drills.
 
-The models check each file on its own. Checks that span files (that a link to
-``#section-id`` names a section of the same lesson, that ids are unique across
-files) are made by the loader, which knows every file of a lesson.
+The models check each file on its own. The loader reads every file of a
+lesson, so it makes the checks that span files, such as that a link to
+``#section-id`` names a section of the same lesson.
 """
 
 from __future__ import annotations
@@ -95,10 +95,10 @@ class CodeReference(_Strict):
 class Section(_Strict):
     """One section of a lesson: a Markdown body with its links and code.
 
-    ``id`` and ``order`` come from the file name (``03-why-relu.md`` is
-    section ``why-relu``, third), ``measures`` and ``tables`` from the
-    ``{{ measure:ID }}`` and ``{{ table:ID }}`` references in the body. A
-    section that quotes a measured number must link to a demo of it.
+    ``id`` and ``order`` come from the file name: ``03-why-relu.md`` is
+    section ``why-relu`` with order 3. ``measures`` and ``tables`` are found
+    from the ``{{ measure:ID }}`` and ``{{ table:ID }}`` references in the
+    body. A section that quotes a measured number must link to a demo of it.
     """
 
     id: Id
@@ -149,7 +149,7 @@ class InterviewQuestion(_Strict):
 
 
 class Card(_Strict):
-    """A flash card; ``opens`` is the lab state that the card describes."""
+    """A flash card. ``opens`` is the lab state that the card describes."""
 
     id: Id
     front: Text
@@ -161,8 +161,8 @@ class Card(_Strict):
 class Drill(_Strict):
     """A predict-then-observe drill: a question, then the lab state to check it.
 
-    A later version adds the graded choices; for now a drill is its prompt,
-    the expected outcome and where to observe it.
+    A drill has a prompt, the expected outcome and the lab state where the
+    learner observes it. Graded choices are not part of the model yet.
     """
 
     id: Id
@@ -172,7 +172,7 @@ class Drill(_Strict):
 
 
 class OrderingSet(_Strict):
-    """Steps to put in order; ``steps`` lists them in the correct order."""
+    """Steps to put in order, listed in ``steps`` in the correct order."""
 
     id: Id
     title: Text

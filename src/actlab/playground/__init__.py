@@ -10,9 +10,10 @@ State
 seed points features hidden act output loss opt lr reg rate init edits`` as
 strings (a URL) or JSON values, and raises ``InvalidField`` (``field`` and a
 message with the valid values). ``to_query`` returns strings; the round trip
-is the identity. Order-free values are normalised: ``features`` comes back in
-the order x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2; ``act`` is one name when
-all layers share it; aliases become registry names; ``edits`` are sorted.
+is the identity. Values whose order does not matter are normalised.
+``features`` comes back in the order x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2,
+``act`` is one name when all layers share it, aliases become registry names,
+and ``edits`` are sorted.
 ``output=auto, loss=auto`` means sigmoid + bce on binary sets, softmax +
 softmax_ce on blobs, linear + mse on regression sets. ``loss=mse`` on a binary
 set uses labels -1 and 1 (0 and 1 for an output bounded below by 0) and its
@@ -21,6 +22,13 @@ binary set is tanh, as TensorFlow Playground. An output whose range cannot
 reach the targets is rejected (field ``output``). ``dataset=csv`` needs an
 ``upload_csv`` on the same socket first; its two features are scaled into
 [-5.5, 5.5].
+
+HTTP
+----
+``GET /api/playground/state?<query>`` returns ``{"state": {...}, "query":
+"..."}`` with the normalised state, or 422 ``{detail, field, errors}``.
+``GET /api/playground/options`` lists the choices of every control (from the
+registries) and the defaults.
 
 Client to server
 ----------------
@@ -38,7 +46,8 @@ Server to client
 ``network`` (``sizes``, ``features``, ``activations`` per layer, ``output``,
 ``loss``, ``labels``, ``task``). Sent on open, after ``configure``,
 ``reset``, ``upload_csv`` and every ``set`` or ``edit_weight`` (so the page can
-update its URL); it is followed by a frame after configure, reset and upload.
+update its URL). A frame follows it after configure, reset, upload_csv and
+edit_weight.
 
 ``data``: ``task``, ``classes``, ``train`` and ``test`` as ``[x1, x2, y]``
 rows (y the class index or the value), after open, configure, regenerate and

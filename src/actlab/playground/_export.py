@@ -176,6 +176,7 @@ def _body(model: dict[str, Any], expected: np.ndarray) -> list[str]:
         lines.append("    got = got.argmax(dim=1).to(torch.float64)")
     lines += [
         "    print(got)",
-        "    assert torch.allclose(got, EXPECTED, rtol=1e-9, atol=1e-12), (got, EXPECTED)",
+        "    close = torch.allclose(got, EXPECTED, rtol=1e-9, atol=1e-12)",
+        "    assert close, (got, EXPECTED)",
     ]
     return lines

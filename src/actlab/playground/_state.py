@@ -32,7 +32,7 @@ class InvalidField(ValueError):
     """A value of the playground state or of a socket message that is not valid.
 
     ``field`` names the query key or message key at fault, and the message
-    says what the valid values are.
+    lists the valid values.
     """
 
     def __init__(self, field: str, message: str):
@@ -84,12 +84,15 @@ def _integer(field: str, value: Any, low: int, high: int) -> int:
             number = None
     if number is None or not low <= number <= high:
         raise InvalidField(
-            field, f"invalid {field}={value!r}: expected an integer from {low} to {high}"
+            field,
+            f"invalid {field}={value!r}: expected an integer from {low} to {high}",
         )
     return number
 
 
-def _number(field: str, value: Any, low: float, high: float, *, open_low: bool) -> float:
+def _number(
+    field: str, value: Any, low: float, high: float, *, open_low: bool
+) -> float:
     try:
         number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
@@ -181,7 +184,8 @@ def _edits(value: Any) -> tuple[tuple[int, int, int, float], ...]:
         parts = [part.strip() for part in text.split(";") if part.strip()]
     if len(parts) > MAX_EDITS:
         raise InvalidField(
-            "edits", f"invalid edits: at most {MAX_EDITS} weight edits, got {len(parts)}"
+            "edits",
+            f"invalid edits: at most {MAX_EDITS} weight edits, got {len(parts)}",
         )
     edits: dict[tuple[int, int, int], float] = {}
     for part in parts:
@@ -357,6 +361,7 @@ def resolve_head(output: str, loss: str, task: str) -> tuple[str, str]:
         "multiclass": ("softmax", "softmax_ce"),
         "regression": ("linear", "mse"),
     }
+    chosen = (output, loss)
     if output == "auto" and loss == "auto":
         output, loss = defaults[task]
     elif output == "auto":
@@ -369,7 +374,13 @@ def resolve_head(output: str, loss: str, task: str) -> tuple[str, str]:
         if task == "binary":
             by_output["sigmoid"] = "bce"
         loss = by_output.get(output, "mse")
-    check_pair(output, loss, task)
+    try:
+        check_pair(output, loss, task)
+    except InvalidField as error:
+        # Name the field that the user set, not the one that auto filled in.
+        field = "loss" if chosen[0] == "auto" else error.field
+        field = "output" if chosen[1] == "auto" else field
+        raise InvalidField(field, str(error).replace(error.field, field, 1)) from None
     return output, loss
 
 

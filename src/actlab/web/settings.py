@@ -23,6 +23,10 @@ class Settings:
     log_level: str = "info"
     # Samples per curve that the explorer page requests.
     explorer_points: int = 481
+    # Cap on live playground sessions, and seconds after which a session with
+    # no message that is paused or hidden is closed.
+    playground_max_sessions: int = 64
+    playground_idle_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -49,6 +49,9 @@ class UnitOut(BaseModel):
     range_text: str = Field(description="the output range of the activation")
     upper_bound: float | None = Field(description="sup of g, null when unbounded")
     lower_bound: float | None = Field(description="inf of g, null when unbounded")
+    reference: float = Field(
+        description="the demand generator's value of the quantity the unit is for"
+    )
 
 
 class CollapseOut(BaseModel):
@@ -95,9 +98,7 @@ def _parse_linear(text: str) -> bool:
         return True
     if folded in FALSE_TEXTS:
         return False
-    raise InvalidInput(
-        LINEAR_FIELD, f"invalid linear={text!r}: expected true or false"
-    )
+    raise InvalidInput(LINEAR_FIELD, f"invalid linear={text!r}: expected true or false")
 
 
 def _unknown_field(key: str) -> InvalidInput:

@@ -1,119 +1,107 @@
 """The playground page: a live trainer whose network runs on the server.
 
-The page route validates the URL query and renders the controls with the
-normalised state. Training itself happens over the ``/ws/playground``
-WebSocket, which the page's script opens.
+The page route validates the URL query with ``PlaygroundState.from_query``
+and renders the controls with the normalised state. Training happens over
+the ``/ws/playground`` WebSocket, which the page's script opens.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from actlab import activations, data
+from actlab import data, playground
+
+# NOTE: these choices are not exported by actlab.playground yet.
+from actlab.playground._state import (
+    LOSSES,
+    MAX_LAYERS,
+    MAX_WIDTH,
+    OPTIMISERS,
+    REGULARISERS,
+)
 
 from ..templating import templates
 
 router = APIRouter(tags=["pages"])
 
-# Input features in the order the network column draws them: (key, label).
-FEATURES = [
-    ("x1", "x₁"),
-    ("x2", "x₂"),
-    ("x1sq", "x₁²"),
-    ("x2sq", "x₂²"),
-    ("x1x2", "x₁·x₂"),
-    ("sinx1", "sin x₁"),
-    ("sinx2", "sin x₂"),
-]
-OPTIMISERS = [("sgd", "SGD"), ("momentum", "SGD with momentum"), ("adam", "Adam")]
-INITIALISERS = ["auto", "xavier", "he", "lecun", "standard", "tfp"]
-LOSSES = ["auto", "bce", "mse", "softmax_ce"]
-REGULARISERS = ["none", "l1", "l2"]
-# Written as the URL writes them, so an option's value is its query string.
-LEARNING_RATES = "0.00001 0.0001 0.001 0.003 0.01 0.03 0.1 0.3 1 3 10".split()
-REGULARISATION_RATES = "0 0.001 0.003 0.01 0.03 0.1 0.3 1 3 10".split()
-MAX_LAYERS = 6
-MAX_UNITS = 8
-DEFAULT_STATE = {
-    "dataset": "circle",
-    "noise": "0",
-    "ratio": "50",
-    "batch": "10",
-    "seed": "0",
-    "points": "500",
-    "features": "x1,x2",
-    "hidden": "4,2",
-    "act": "tanh",
-    "output": "auto",
-    "loss": "auto",
-    "opt": "sgd",
-    "lr": "0.03",
-    "reg": "none",
-    "rate": "0",
-    "init": "auto",
-    "edits": "",
-}
+OPTIMISER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 
 
-def hidden_activations() -> list[str]:
-    """Return the registry entries that a hidden layer can use (elementwise ones)."""
-    return [spec.name for spec in activations.specs() if not spec.vector]
+def read_query(
+    query: Mapping[str, str],
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Return the normalised state as query strings and a ``(field, message)`` list.
+
+    Each invalid field is dropped, so it takes its default, and its message
+    is kept for the page. A field that is only invalid together with others
+    (such as ``loss=bce`` on a regression set) is dropped in the same way.
+    """
+    remaining = dict(query)
+    messages: list[tuple[str, str]] = []
+    while True:
+        try:
+            state = playground.PlaygroundState.from_query(remaining)
+        except playground.InvalidField as error:
+            messages.append((error.field, str(error)))
+            if remaining.pop(error.field, None) is None:
+                state = playground.PlaygroundState()
+                break
+        else:
+            break
+    return state.to_query(), messages
+
+
+def number_choices(values: tuple[float, ...], chosen: str) -> list[tuple[str, str]]:
+    """Return ``(query value, label)`` options, with ``chosen`` added if missing."""
+    options = [(repr(float(v)), f"{v:g}") for v in values]
+    if chosen not in {value for value, _ in options}:
+        options.append((chosen, f"{float(chosen):g}"))
+        options.sort(key=lambda option: float(option[0]))
+    return options
 
 
 def dataset_choices() -> list[tuple[str, str]]:
-    """Return ``(name, task)`` for each 2-D playground set, in the data module's order."""
-    return [(name, task.value) for name, task in data.names("playground").items()]
-
-
-def read_query(query: dict[str, str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Return the normalised state as query strings and a ``(field, message)`` list.
-
-    Unknown keys are dropped with a message. Validation of the values is the
-    job of the playground session's state model, which the socket applies.
-    """
-    messages = []
-    state = dict(DEFAULT_STATE)
-    for key, value in query.items():
-        if key in state:
-            state[key] = value
-        else:
-            messages.append((key, f"unknown URL field {key!r} was ignored"))
-    return state, messages
+    """Return ``(name, task)`` for each dataset the playground takes, csv last."""
+    tasks = {name: task.value for name, task in data.names("playground").items()}
+    return [(name, tasks.get(name, "uploaded")) for name in playground.DATASETS]
 
 
 def page_config(state: dict[str, str], messages: list[tuple[str, str]]) -> dict:
     """Return what the page's script needs: the state and the generated choices."""
     return {
         "state": state,
+        "defaults": playground.PlaygroundState().to_query(),
         "messages": [{"field": f, "message": m} for f, m in messages],
-        "activations": hidden_activations(),
-        "features": FEATURES,
+        "activations": list(playground.hidden_activation_names()),
+        "features": list(playground.FEATURE_LABELS.items()),
         "max_layers": MAX_LAYERS,
-        "max_units": MAX_UNITS,
+        "max_units": MAX_WIDTH,
         "socket": "/ws/playground",
     }
 
 
 @router.get("/playground", response_class=HTMLResponse)
-def playground(request: Request) -> Response:
+def playground_page(request: Request) -> Response:
     """Render the playground with the state that the URL query sets."""
-    state, messages = read_query(dict(request.query_params))
+    state, messages = read_query(request.query_params)
     context: dict[str, Any] = {
         "state": state,
         "messages": messages,
         "config": page_config(state, messages),
         "datasets": dataset_choices(),
-        "features": FEATURES,
-        "hidden_activations": hidden_activations(),
-        "output_activations": ["auto", *activations.names()],
+        "hidden_activations": playground.hidden_activation_names(),
+        "output_activations": playground.output_activation_names(),
         "losses": LOSSES,
-        "optimisers": OPTIMISERS,
-        "initialisers": INITIALISERS,
+        "optimisers": [(name, OPTIMISER_LABELS.get(name, name)) for name in OPTIMISERS],
+        "initialisers": playground.initialiser_choices(),
         "regularisers": REGULARISERS,
-        "learning_rates": LEARNING_RATES,
-        "regularisation_rates": REGULARISATION_RATES,
+        "learning_rates": number_choices(playground.LEARNING_RATES, state["lr"]),
+        "regularisation_rates": number_choices(
+            playground.REGULARISATION_RATES, state["rate"]
+        ),
     }
     return templates.TemplateResponse(request, "playground.html", context)

@@ -8,7 +8,7 @@ The client sends JSON messages on ``/ws/probe``:
   ``noise``, ``sample_size`` and ``steps_per_frame``.
 - ``{"type": "stop"}`` ends the run.
 
-The server answers ``{"type": "started", "config": {...}}``, then up to
+The server replies ``{"type": "started", "config": {...}}``, then up to
 ``FRAMES_PER_SECOND`` frames a second of the form ``{"type": "probe", "step":
 n, "loss": x, "layers": [[{"z_mean", "z", "gprime", "share"}, ...], ...]}``,
 and ``{"type": "stopped", "step": n, "reason": ...}`` when the run ends. An
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import uuid
@@ -112,11 +113,17 @@ class _Session:
         self.id = uuid.uuid4().hex[:8]
         self.task: asyncio.Task | None = None
         self.run: probe.Probe | None = None
+        # Frames from the run task and replies to messages share the socket.
+        self.lock = asyncio.Lock()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.lock:
+            await self.socket.send_json(message)
 
     async def start(self, start: StartMessage) -> None:
         await self.stop("restarted")
         self.run = await asyncio.to_thread(probe.Probe, start.to_config())
-        await self.socket.send_json(
+        await self.send(
             {"type": "started", "config": start.model_dump(exclude={"type"})}
         )
         self.task = asyncio.create_task(self._stream(self.run, start.steps_per_frame))
@@ -128,22 +135,33 @@ class _Session:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if task is not None:
             logger.info("probe %s stopped (%s)", self.id, reason)
         if notify:
             step = self.run.step if self.run is not None else 0
-            await self.socket.send_json({"type": "stopped", "step": step, "reason": reason})
+            await self.send({"type": "stopped", "step": step, "reason": reason})
 
     async def _stream(self, run: probe.Probe, steps_per_frame: int) -> None:
+        try:
+            await self._frames(run, steps_per_frame)
+        except (WebSocketDisconnect, RuntimeError) as error:
+            # The client went away between two frames, and the receive loop
+            # ends the session.
+            logger.info("probe %s could not send a frame: %s", self.id, error)
+        except Exception as error:
+            logger.exception("probe %s failed at step %d", self.id, run.step)
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await self.send(_error(None, f"the probe run failed: {error}"))
+
+    async def _frames(self, run: probe.Probe, steps_per_frame: int) -> None:
         interval = 1.0 / FRAMES_PER_SECOND
         loop = asyncio.get_running_loop()
         frame = await asyncio.to_thread(run.frame)
         while True:
             sent_at = loop.time()
-            await self.socket.send_json({"type": "probe", **frame.to_dict()})
+            await self.send({"type": "probe", **frame.to_dict()})
             if not math.isfinite(frame.loss):
-                await self._finish(run, "the loss is no longer finite: lower the "
-                                   "learning rate and start again")
+                reason = "the loss is no longer finite: lower the learning rate"
+                await self._finish(run, reason)
                 return
             if run.step >= MAX_STEPS:
                 await self._finish(run, f"reached the limit of {MAX_STEPS} steps")
@@ -153,7 +171,7 @@ class _Session:
 
     async def _finish(self, run: probe.Probe, reason: str) -> None:
         logger.info("probe %s ended at step %d: %s", self.id, run.step, reason)
-        await self.socket.send_json({"type": "stopped", "step": run.step, "reason": reason})
+        await self.send({"type": "stopped", "step": run.step, "reason": reason})
 
 
 async def _handle(session: _Session, message: Any) -> None:
@@ -183,7 +201,7 @@ async def probe_socket(socket: WebSocket) -> None:
                 await _handle(session, message)
             except InvalidMessage as error:
                 logger.info("probe %s rejected a message: %s", session.id, error)
-                await socket.send_json(_error(error.field, str(error)))
+                await session.send(_error(error.field, str(error)))
     except WebSocketDisconnect:
         pass
     finally:
@@ -191,9 +209,28 @@ async def probe_socket(socket: WebSocket) -> None:
 
 
 def _decode(text: str) -> Any:
-    import json
-
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidMessage(None, f"invalid message: not JSON ({error})") from None
+
+
+class ProbeOptions(BaseModel):
+    """The choices and defaults of a ``start`` message, for the probe panel."""
+
+    datasets: list[str]
+    defaults: dict[str, Any]
+    frames_per_second: int
+    max_steps: int
+
+
+@router.get("/api/probe/options", response_model=ProbeOptions)
+def probe_options() -> ProbeOptions:
+    """List the datasets the probe trains on and the defaults of ``start``."""
+    defaults = StartMessage(type="start").model_dump(exclude={"type"})
+    return ProbeOptions(
+        datasets=probe.dataset_names(),
+        defaults=defaults,
+        frames_per_second=FRAMES_PER_SECOND,
+        max_steps=MAX_STEPS,
+    )

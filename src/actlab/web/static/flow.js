@@ -1,7 +1,7 @@
 "use strict";
 
 // The flow page draws what GET /api/flow computes. This file reads the
-// controls, asks the server and updates the diagram; it evaluates no unit.
+// controls, requests the result and updates the diagram. It evaluates no unit.
 (() => {
   const DEBOUNCE_MS = 30;
   const GAUGE_WIDTH = 170;
@@ -86,6 +86,7 @@
     setText(node, "activation", `g: ${unit.activation}`);
     setText(node, "z", `z = ${formatNumber(unit.z)}`, unit.z);
     setText(node, "a", `a = ${formatNumber(unit.a)}`, unit.a);
+    setText(node, "reference", `in data: ${formatNumber(unit.reference)}`, unit.reference);
     node.dataset.activation = unit.activation;
   }
 
@@ -122,7 +123,7 @@
     setText(node, "verdict", outside ? "not a probability" : `chance: ${percent} %`);
     warning.hidden = !outside;
     warning.querySelector('[data-field="text"]').textContent =
-      `With ${result.output.activation} at the output, the network answers ` +
+      `With ${result.output.activation} at the output, the network returns ` +
       `${formatNumber(result.output.a)} for "how likely is a top seller?", ` +
       `which lies outside [0, 1].`;
   }

@@ -18,6 +18,8 @@
   // more than the canvas maps.
   const CHART_INTERVAL_MS = 400;
   const FEATURE_MAP_SIZE = 24;
+  // A run that plays but gets no frame for this long shows a warning.
+  const STALL_MS = 5000;
   const EXTENT = [-6, 6];
   const CLASS_COLOURS = [
     [8, 119, 189], [245, 147, 34], [44, 160, 44], [148, 103, 189],
@@ -44,7 +46,7 @@
 
   function scaleIndex(t) {
     if (!(t === t)) return 127;
-    const clipped = t < -1 ? -1 : t > 1 ? 1 : t;
+    const clipped = Math.min(1, Math.max(-1, t));
     return Math.round((clipped + 1) * 127.5);
   }
 
@@ -80,8 +82,8 @@
     context.putImageData(image, 0, 0);
   }
 
-  // Colour each cell by the class index it holds; with ``only`` set, paint
-  // that class and leave the rest white (the map of one output unit).
+  // Colour each cell by the class index it contains. With ``only`` set, the
+  // cells of other classes stay white, which draws one output unit's map.
   function drawClassMap(canvas, classes, size, only = null) {
     const [context, image] = imageFor(canvas, size);
     const pixels = image.data;
@@ -142,7 +144,7 @@
 
   function formatMetric(name, value) {
     if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-    return name === "accuracy" ? `${(value * 100).toFixed(1)}%` : value.toFixed(3);
+    return name === "accuracy" ? `${(value * 100).toFixed(1)}%` : formatNumber(value);
   }
 
   function splitList(text) {
@@ -150,7 +152,7 @@
   }
 
   function stateFromQuery(query) {
-    const state = { ...config.state };
+    const state = { ...config.defaults };
     for (const [key, value] of new URLSearchParams(query)) state[key] = value;
     return state;
   }
@@ -169,7 +171,7 @@
   class Run {
     constructor(root, state, primary) {
       this.root = root;
-      this.state = { ...state };
+      this.state = { edits: "", ...state };
       this.primary = primary;
       this.socket = null;
       this.closing = false;
@@ -180,6 +182,8 @@
       this.data = null;
       this.framesReceived = 0;
       this.framesDrawn = 0;
+      // Time spent drawing frames, for measuring the page's own cost.
+      this.drawMilliseconds = 0;
       this.lastChart = 0;
       this.chartTimer = null;
       this.history = emptyHistory();
@@ -189,6 +193,7 @@
       this.metricName = "accuracy";
       this.errors = [];
       this.bind();
+      this.bindNodes();
       this.showState();
       this.buildNetwork();
       this.connect();
@@ -213,6 +218,7 @@
       this.root.dataset.connection = "connecting";
       socket.addEventListener("open", () => {
         this.root.dataset.connection = "open";
+        this.out("connection").hidden = true;
         this.configure();
         if (document.hidden) this.send({ type: "visibility", visible: false });
       });
@@ -223,7 +229,9 @@
     lost(socket) {
       if (socket !== this.socket || this.closing) return;
       this.root.dataset.connection = "closed";
+      this.playRequested = false;
       this.setPlaying(false);
+      this.out("connection-text").textContent = "The connection to the server was lost.";
       this.out("connection").hidden = false;
     }
 
@@ -239,6 +247,7 @@
     }
 
     configure() {
+      this.playRequested = false;
       this.setPlaying(false);
       this.send({ type: "configure", state: this.state });
     }
@@ -249,7 +258,7 @@
         frame: () => this.queueFrame(message),
         data: () => this.receiveData(message),
         paused: () => this.paused(message),
-        error: () => this.showError(message.field, message.message),
+        error: () => this.rejected(message),
         export: () => this.showExport(message),
       }[message.type];
       if (handler) handler();
@@ -257,18 +266,37 @@
 
     // --- server messages -----------------------------------------------------
 
+    // The server sends ``ready`` after every accepted change, with the
+    // normalised state; the network is rebuilt only when its shape changed.
     ready(message) {
       this.clearErrors();
       this.out("paused").hidden = true;
-      this.state = stateFromQuery(message.query ?? queryOf(message.state ?? this.state));
+      this.state = message.state ? { ...message.state } : stateFromQuery(message.query);
+      if (!("edits" in this.state)) this.state.edits = "";
+      this.confirmed = { ...this.state };
+      const shape = JSON.stringify(message.network ?? null);
       this.network = message.network ?? null;
-      this.drawLegend();
-      this.history = emptyHistory();
       this.showState();
-      this.buildNetwork();
+      if (shape !== this.shapeKey) {
+        this.shapeKey = shape;
+        this.buildNetwork();
+      }
+      this.drawLegend();
+      this.field("discretise").closest("label").hidden = this.task() === "multiclass";
       this.writeUrl();
       this.root.dataset.session = message.session ?? "";
       this.root.dataset.ready = String(Number(this.root.dataset.ready || 0) + 1);
+    }
+
+    // The server keeps its session unchanged after an error, so the controls
+    // go back to the last accepted state and the message names the field.
+    rejected(message) {
+      if (this.confirmed) {
+        this.state = { ...this.confirmed };
+        this.showState();
+        this.writeUrl();
+      }
+      this.showError(message.field, message.message);
     }
 
     receiveData(message) {
@@ -277,6 +305,7 @@
     }
 
     paused(message) {
+      this.playRequested = false;
       this.setPlaying(false);
       const banner = this.out("paused");
       banner.textContent = `Training paused: ${message.reason}`;
@@ -284,17 +313,21 @@
     }
 
     queueFrame(frame) {
+      frame.readyCount = Number(this.root.dataset.ready || 0);
+      this.lastFrameTime = performance.now();
       this.framesReceived += 1;
       this.root.dataset.framesReceived = String(this.framesReceived);
       this.mergeHistory(frame);
       if (typeof frame.playing === "boolean") this.setPlaying(frame.playing);
+      // Frames that queue up while the page is busy collapse into the last
+      // one: the timer task runs after the messages already waiting.
       const first = this.pending === null;
       this.pending = frame;
-      if (first) requestAnimationFrame(() => this.drawPending());
+      if (first) setTimeout(() => this.drawPending(), 0);
     }
 
     // Frames carry the history points added since the previous frame, or
-    // the whole history when ``full`` is set; a replaced last point (after a
+    // the whole history when ``full`` is set. A replaced last point (after a
     // weight edit or new data) comes again with the same epoch.
     mergeHistory(frame) {
       const delta = frame.history;
@@ -315,9 +348,14 @@
       this.pending = null;
       if (!frame) return;
       this.frame = frame;
+      const started = performance.now();
       this.drawFrame(frame);
+      this.drawMilliseconds += performance.now() - started;
       this.framesDrawn += 1;
+      this.root.dataset.drawMilliseconds = this.drawMilliseconds.toFixed(1);
       this.root.dataset.framesDrawn = String(this.framesDrawn);
+      // Which ``ready`` the drawn frame follows, so tests can wait for both.
+      this.root.dataset.drawnReady = String(frame.readyCount);
       this.root.dataset.epoch = String(frame.epoch);
       this.root.dataset.trainLoss = String(frame.train_loss);
       this.root.dataset.testLoss = String(frame.test_loss);
@@ -345,9 +383,13 @@
 
     act(action, button) {
       const actions = {
-        play: () => this.send({ type: this.playing ? "pause" : "play" }),
+        play: () => this.togglePlay(),
         step: () => this.send({ type: "step" }),
-        reset: () => this.send({ type: "reset" }),
+        reset: () => {
+          this.playRequested = false;
+          if (this.root.dataset.connection === "open") this.out("connection").hidden = true;
+          this.send({ type: "reset" });
+        },
         regenerate: () => this.send({ type: "regenerate" }),
         reconnect: () => this.connect(),
         "add-layer": () => this.changeLayers(1),
@@ -359,6 +401,25 @@
         upload: () => this.upload(),
       };
       if (actions[action]) actions[action]();
+    }
+
+    togglePlay() {
+      this.playRequested = !this.playing;
+      this.lastFrameTime = performance.now();
+      this.send({ type: this.playing ? "pause" : "play" });
+    }
+
+    // Warn when the server stops sending frames while the run should play.
+    checkStalled() {
+      const stalled = this.playRequested && this.root.dataset.connection === "open"
+        && performance.now() - this.lastFrameTime > STALL_MS;
+      const box = this.out("connection");
+      if (stalled && box.hidden) {
+        this.out("connection-text").textContent =
+          "The server has sent no frame for 5 seconds, and its log may say why. " +
+          "Press Reset, or reconnect to start a new session.";
+        box.hidden = false;
+      }
     }
 
     changed(name, control) {
@@ -452,10 +513,12 @@
       }
       const reader = new FileReader();
       reader.addEventListener("load", () => {
-        const message = { type: "upload_csv", text: String(reader.result) };
-        const target = this.field("csv-target").value.trim();
-        if (target) message.target = target;
-        this.send(message);
+        const text = String(reader.result);
+        // Without a name, the target is the header's last column.
+        const header = text.split(/\r?\n/, 1)[0].split(",");
+        const target = this.field("csv-target").value.trim()
+          || header.at(-1).trim().replace(/^"|"$/g, "");
+        this.send({ type: "upload_csv", text, target });
       });
       reader.readAsText(file);
     }
@@ -614,7 +677,7 @@
       const canvases = [];
       for (let unit = 0; unit < width; unit += 1) {
         const node = element("div", "node");
-        node.title = `layer ${layer + 1}, unit ${unit + 1}`;
+        Object.assign(node.dataset, { layer: String(layer), unit: String(unit) });
         const canvas = element("canvas");
         node.append(canvas);
         nodes.append(node);
@@ -631,7 +694,7 @@
       const nodes = element("div", "nodes");
       for (let unit = 0; unit < count; unit += 1) {
         const node = element("div", "node output");
-        node.title = count === 1 ? "output" : `output for class ${unit}`;
+        Object.assign(node.dataset, { layer: String(this.widths().length), unit: String(unit) });
         const canvas = element("canvas");
         node.append(canvas);
         nodes.append(node);
@@ -656,6 +719,7 @@
               y: rect.top + rect.height / 2 - box.top,
             };
           }));
+
       const drawn = document.createElementNS("http://www.w3.org/2000/svg", "g");
       const hits = document.createElementNS("http://www.w3.org/2000/svg", "g");
       hits.setAttribute("class", "hits");
@@ -678,9 +742,29 @@
         });
         this.links.push(row);
       }
+
       svg.replaceChildren(drawn, hits);
       if (!svg.dataset.bound) this.bindLinks(svg);
       if (this.frame) this.drawLinks(this.frame);
+    }
+
+    // Hovering a unit shows its bias, which no link draws.
+    bindNodes() {
+      const columns = this.out("columns");
+      columns.addEventListener("mousemove", (event) => {
+        const node = event.target.closest(".node[data-layer]");
+        if (!node) {
+          hideTooltip();
+          return;
+        }
+        const layer = Number(node.dataset.layer);
+        const unit = Number(node.dataset.unit);
+        const bias = this.frame?.biases?.[layer]?.[unit];
+        const last = layer === this.widths().length;
+        const name = last ? `output ${unit + 1}` : `layer ${layer + 1} unit ${unit + 1}`;
+        showTooltip(event, `${name}: bias ${formatNumber(bias, 4)}`);
+      });
+      columns.addEventListener("mouseleave", hideTooltip);
     }
 
     bindLinks(svg) {
@@ -791,7 +875,8 @@
       }
       const scale = this.outputScale();
       const discrete = this.field("discretise").checked;
-      const toUnit = discrete ? (v) => (scale(v) > 0 ? 1 : -1) : scale;
+      const threshold = (v) => (scale(v) > 0 ? 1 : -1);
+      const toUnit = discrete ? threshold : scale;
       drawMap(canvas, grid.output, grid.size, toUnit);
       if (this.outputCanvases.length === 1) {
         drawMap(this.outputCanvases[0], grid.output, grid.size, scale);
@@ -931,6 +1016,17 @@
       );
     }
 
+    // Redraw what depends on the run's width after the layout changed.
+    relayout() {
+      this.buildLinks();
+      this.drawPoints();
+      if (!window.Plotly) return;
+      for (const name of ["loss-plot", "grad-plot"]) {
+        const plot = this.out(name);
+        if (plot.data) Plotly.Plots.resize(plot);
+      }
+    }
+
     // --- charts --------------------------------------------------------------
 
     scheduleCharts() {
@@ -945,6 +1041,9 @@
 
     drawCharts() {
       if (!window.Plotly) return;
+      // The history arrays grow in place, so Plotly redraws only when the
+      // layout's revision number changes.
+      this.chartRevision = (this.chartRevision ?? 0) + 1;
       const h = this.history;
       const metric = this.metricName === "r2" ? "R²" : "accuracy";
       const traces = [
@@ -955,10 +1054,16 @@
         { x: h.epoch, y: h.test_metric, name: `test ${metric}`, yaxis: "y2",
           line: { color: "#1d232b", dash: "dot" } },
       ];
-      Plotly.react(this.out("loss-plot"), traces.map(lineTrace), chartLayout({
+      const accuracy = this.metricName === "accuracy";
+      Plotly.react(this.out("loss-plot"), traces.map(lineTrace), chartLayout(this.chartRevision, {
+        showlegend: false,
+        margin: { l: 44, r: 44, t: 8, b: 30 },
         yaxis: { title: { text: "loss" }, rangemode: "tozero" },
-        yaxis2: { overlaying: "y", side: "right", title: { text: metric },
-          range: this.metricName === "accuracy" ? [0, 1.02] : undefined, showgrid: false },
+        yaxis2: {
+          overlaying: "y", side: "right", title: { text: metric }, showgrid: false,
+          range: accuracy ? [0, 1.02] : undefined, tickformat: accuracy ? ".0%" : undefined,
+          dtick: accuracy ? 0.25 : undefined,
+        },
       }), CHART_CONFIG);
       const norms = h.grad_norms;
       const count = norms[0]?.length ?? 0;
@@ -967,7 +1072,7 @@
         name: l < this.widths().length ? `layer ${l + 1}` : "output",
         line: { color: LAYER_COLOURS[l % LAYER_COLOURS.length] },
       }));
-      Plotly.react(this.out("grad-plot"), gradTraces, chartLayout({
+      Plotly.react(this.out("grad-plot"), gradTraces, chartLayout(this.chartRevision, {
         yaxis: { type: "log", title: { text: "‖∇W‖" }, exponentformat: "power" },
       }), CHART_CONFIG);
     }
@@ -981,8 +1086,9 @@
     return { type: "scatter", mode: "lines", hovertemplate: "%{y:.4g}", ...trace };
   }
 
-  function chartLayout(extra) {
+  function chartLayout(revision, extra) {
     return {
+      datarevision: revision,
       margin: { l: 48, r: 44, t: 8, b: 30 },
       hovermode: "x unified",
       showlegend: true,
@@ -991,7 +1097,6 @@
       xaxis: { title: { text: "epoch", standoff: 2 } },
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
-      uirevision: "keep",
       ...extra,
     };
   }
@@ -1028,12 +1133,14 @@
     const high = edges.at(-1);
     const axis = 12 * ratio;
     const x = (z) => ((z - low) / (high - low || 1)) * width;
+
     context.fillStyle = "rgba(120, 130, 145, 0.22)";
     for (const [from, to] of hist.flat ?? []) {
       const a = x(Math.max(low, from ?? -Infinity));
       const b = x(Math.min(high, to ?? Infinity));
       if (b > a) context.fillRect(a, 0, b - a, height - axis);
     }
+
     const top = Math.max(1, ...counts);
     context.fillStyle = colour;
     counts.forEach((count, i) => {
@@ -1042,6 +1149,7 @@
       const h = (count / top) * (height - axis - 2 * ratio);
       context.fillRect(a, height - axis - h, Math.max(1, b - a - ratio), h);
     });
+
     context.fillStyle = "#5b6675";
     context.font = `${10 * ratio}px system-ui, sans-serif`;
     context.textBaseline = "bottom";
@@ -1049,9 +1157,10 @@
     context.fillText(formatNumber(low, 1), 0, height);
     context.textAlign = "right";
     context.fillText(formatNumber(high, 1), width, height);
-    if (low < 0 && high > 0) {
+    const zero = x(0);
+    if (zero > 30 * ratio && zero < width - 30 * ratio) {
       context.textAlign = "center";
-      context.fillText("0", x(0), height);
+      context.fillText("0", zero, height);
     }
   }
 
@@ -1091,7 +1200,8 @@
     const value = Number(editorValue.value);
     if (!editing) return;
     if (editorValue.value.trim() === "" || !Number.isFinite(value)) {
-      editing.run.showError("weight", `invalid weight ${JSON.stringify(editorValue.value)}: enter a finite number`);
+      const text = JSON.stringify(editorValue.value);
+      editing.run.showError("weight", `invalid weight ${text}: enter a finite number`);
     } else {
       editing.run.editWeight(editing.link, value);
     }
@@ -1119,7 +1229,7 @@
     for (const radio of root.querySelectorAll('[data-field="dataset"]')) radio.name = "dataset-B";
     runsBox.append(root);
     runsBox.classList.add("compare");
-    runs.forEach((run) => run.buildLinks());
+    runs.forEach((run) => run.relayout());
     runs.push(new Run(root, runs[0].state, false));
     compareButton.textContent = "Close the second run";
     compareButton.setAttribute("aria-pressed", "true");
@@ -1130,7 +1240,7 @@
     second.close();
     second.root.remove();
     runsBox.classList.remove("compare");
-    runs[0].buildLinks();
+    runs[0].relayout();
     compareButton.textContent = "Compare with a second run";
     compareButton.setAttribute("aria-pressed", "false");
   }
@@ -1144,11 +1254,10 @@
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => runs.forEach((run) => {
-      run.buildLinks();
-      run.drawPoints();
-    }), 100);
+    resizeTimer = setTimeout(() => runs.forEach((run) => run.relayout()), 100);
   });
+
+  setInterval(() => runs.forEach((run) => run.checkStalled()), 1000);
 
   window.playground = { runs };
 })();

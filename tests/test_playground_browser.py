@@ -1,0 +1,409 @@
+"""The playground page in headless chromium, training over the real WebSocket."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+RUN_A = '.run[data-run="A"]'
+RUN_B = '.run[data-run="B"]'
+
+
+def run_data(page: Page, run: str = RUN_A) -> dict[str, str]:
+    return page.eval_on_selector(run, "root => ({...root.dataset})")
+
+
+def epoch(page: Page, run: str = RUN_A) -> int:
+    return int(run_data(page, run)["epoch"])
+
+
+def train_loss(page: Page, run: str = RUN_A) -> float:
+    return float(run_data(page, run)["trainLoss"])
+
+
+def run_state(page: Page, index: int = 0) -> dict[str, str]:
+    return page.evaluate("i => ({...window.playground.runs[i].state})", index)
+
+
+def ready_count(page: Page, run: str = RUN_A) -> int:
+    return int(run_data(page, run).get("ready", "0"))
+
+
+def wait_configured(page: Page, after: int, run: str = RUN_A) -> None:
+    """Wait for a ``ready`` past number ``after`` and a frame drawn after it."""
+    page.wait_for_function(
+        """([run, after]) => {
+            const d = document.querySelector(run)?.dataset;
+            return d && Number(d.ready || 0) > after && d.drawnReady === d.ready;
+        }""",
+        arg=[run, after],
+    )
+
+
+def open_playground(page: Page, url: str) -> None:
+    page.goto(url)
+    # The server sends one ready when the socket opens and one for the
+    # page's configure message.
+    wait_configured(page, after=1)
+
+
+def wait_epoch_above(page: Page, value: int, run: str = RUN_A) -> None:
+    page.wait_for_function(
+        "([run, value]) => Number(document.querySelector(run).dataset.epoch) > value",
+        arg=[run, value],
+    )
+
+
+def click(page: Page, action: str, run: str = RUN_A) -> None:
+    page.click(f'{run} [data-action="{action}"]')
+
+
+def pause(page: Page) -> int:
+    """Pause run A and return its epoch once the last frame has arrived."""
+    click(page, "play")
+    page.wait_for_function(
+        "run => document.querySelector(run).dataset.playing === 'false'", arg=RUN_A
+    )
+    page.wait_for_timeout(300)
+    return epoch(page)
+
+
+def step(page: Page, times: int) -> None:
+    start = epoch(page)
+    for _ in range(times):
+        click(page, "step")
+    page.wait_for_function(
+        "([run, value]) => Number(document.querySelector(run).dataset.epoch) >= value",
+        arg=[RUN_A, start + times],
+    )
+
+
+def snapshot(page: Page, selector: str) -> str:
+    """The pixels of a canvas, as a data URL."""
+    return page.eval_on_selector(selector, "canvas => canvas.toDataURL()")
+
+
+def url_query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def set_hidden(page: Page, hidden: bool) -> None:
+    """Make the page report itself hidden or visible, as a switch of tabs does."""
+    page.evaluate(
+        """hidden => {
+            const property = { value: hidden, configurable: true };
+            Object.defineProperty(document, "hidden", property);
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        hidden,
+    )
+
+
+def assert_clean(offline) -> None:
+    assert offline.blocked == []
+    assert offline.errors == []
+    assert offline.console_errors == []
+
+
+def test_page_loads_offline(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    assert_clean(offline_page)
+    assert epoch(page) == 0
+    assert page.locator(f"{RUN_A} .hidden-layer .node canvas").count() == 4 + 2
+    # Links: 2 inputs to 4 units, 4 to 2, 2 to the output.
+    assert page.locator(f"{RUN_A} .links .link").count() == 2 * 4 + 4 * 2 + 2
+    assert page.locator(f"{RUN_A} .histogram").count() == 3
+    assert page.is_visible(f'{RUN_A} [data-out="loss-plot"] .main-svg')
+
+
+def test_play_pause_and_step(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    first_loss = train_loss(page)
+    click(page, "play")
+    wait_epoch_above(page, 3)
+    page.wait_for_function(
+        "([run, loss]) => "
+        "Number(document.querySelector(run).dataset.trainLoss) != loss",
+        arg=[RUN_A, first_loss],
+    )
+    paused_at = pause(page)
+    page.wait_for_timeout(700)
+    assert epoch(page) == paused_at
+    click(page, "step")
+    wait_epoch_above(page, paused_at)
+    page.wait_for_timeout(300)
+    assert epoch(page) == paused_at + 1
+    assert_clean(offline_page)
+
+
+def test_live_changes_keep_epoch(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    click(page, "play")
+    wait_epoch_above(page, 5)
+    before = epoch(page)
+    page.select_option(f'{RUN_A} [data-field="lr"]', "0.1")
+    page.wait_for_function("() => window.playground.runs[0].state.lr === '0.1'")
+    after = epoch(page)
+    assert after >= before
+    wait_epoch_above(page, after)
+    assert epoch(page) > before
+    assert url_query(page)["lr"] == ["0.1"]
+
+    before = epoch(page)
+    page.select_option(f'{RUN_A} [data-field="reg"]', "l2")
+    page.wait_for_function("() => window.playground.runs[0].state.reg === 'l2'")
+    assert epoch(page) >= before
+    pause(page)
+    assert_clean(offline_page)
+
+
+def test_activation_change_resets_maps(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    unit = f"{RUN_A} .hidden-layer .node canvas"
+    output = f'{RUN_A} [data-out="output-map"]'
+    unit_before = snapshot(page, unit)
+    output_before = snapshot(page, output)
+    step(page, 3)
+    count = ready_count(page)
+    page.select_option(f'{RUN_A} [data-field="act-0"]', "relu")
+    wait_configured(page, after=count)
+    assert epoch(page) == 0
+    assert run_state(page)["act"] == "relu,tanh"
+    assert url_query(page)["act"] == ["relu,tanh"]
+    assert snapshot(page, unit) != unit_before
+    assert snapshot(page, output) != output_before
+    assert (
+        page.eval_on_selector(f'{RUN_A} [data-field="act-0"]', "s => s.value") == "relu"
+    )
+    assert_clean(offline_page)
+
+
+def test_link_reproduces_state_and_loss(offline_page, live_server):
+    page = offline_page.page
+    query = "dataset=xor&hidden=5,3&act=relu&seed=7&lr=0.1&noise=10&features=x1,x2,x1x2"
+    open_playground(page, f"{live_server}/playground?{query}")
+    count = ready_count(page)
+    page.select_option(f'{RUN_A} [data-field="opt"]', "adam")
+    wait_configured(page, after=count)
+    step(page, 5)
+    loss = train_loss(page)
+    state = run_state(page)
+    link = page.url
+    assert url_query(page)["opt"] == ["adam"]
+
+    copy = page.context.new_page()
+    open_playground(copy, link)
+    assert run_state(copy) == state
+    step(copy, 5)
+    assert epoch(copy) == 5
+    assert train_loss(copy) == loss
+    copy.close()
+    assert_clean(offline_page)
+
+
+def test_invalid_url_value_shows_message(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground?lr=abc&hidden=4,9&seed=5")
+    assert page.is_visible("#url-messages")
+    assert page.inner_text('#url-messages li[data-field="lr"]').startswith("lr:")
+    assert page.is_visible('#url-messages li[data-field="hidden"]')
+    state = run_state(page)
+    assert state["lr"] == "0.03"
+    assert state["hidden"] == "4,2"
+    assert state["seed"] == "5"
+    assert url_query(page)["lr"] == ["0.03"]
+    assert offline_page.errors == []
+
+
+def test_socket_error_names_field(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    page.fill(f'{RUN_A} [data-field="seed"]', "-5")
+    page.press(f'{RUN_A} [data-field="seed"]', "Enter")
+    item = f'{RUN_A} [data-out="messages"] li[data-field="seed"]'
+    page.wait_for_selector(item)
+    assert "seed" in page.inner_text(item)
+    assert page.get_attribute(f'{RUN_A} [data-field="seed"]', "aria-invalid") == "true"
+    assert offline_page.errors == []
+
+
+def test_weight_edit_changes_output(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    output = f'{RUN_A} [data-out="output-map"]'
+    before = snapshot(page, output)
+    loss = train_loss(page)
+    count = ready_count(page)
+    page.eval_on_selector(
+        f'{RUN_A} .hit[data-layer="2"][data-from="0"][data-to="0"]',
+        """hit => {
+            const box = hit.getBoundingClientRect();
+            hit.dispatchEvent(new MouseEvent("click", {
+                bubbles: true, clientX: box.x + box.width / 2, clientY: box.y,
+            }));
+        }""",
+    )
+    assert page.is_visible("#link-editor")
+    page.fill("#link-editor-value", "6")
+    page.press("#link-editor-value", "Enter")
+    wait_configured(page, after=count)
+    assert run_state(page)["edits"] == "2.0.0:6.0"
+    assert url_query(page)["edits"] == ["2.0.0:6.0"]
+    assert snapshot(page, output) != before
+    assert train_loss(page) != loss
+    assert_clean(offline_page)
+
+
+def test_hover_shows_weight_and_bias(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    hit = f'{RUN_A} .hit[data-layer="0"][data-from="1"][data-to="2"]'
+    page.eval_on_selector(
+        hit,
+        """hit => {
+            const box = hit.getBoundingClientRect();
+            hit.dispatchEvent(new MouseEvent("mousemove", {
+                bubbles: true, clientX: box.x, clientY: box.y,
+            }));
+        }""",
+    )
+    weight = page.evaluate("() => window.playground.runs[0].frame.weights[0][1][2]")
+    text = page.inner_text("#tooltip")
+    assert page.is_visible("#tooltip")
+    assert text.startswith(f"weight {weight:.4f}")
+    assert "x₂ → layer 1 unit 3" in text
+
+    page.hover(f"{RUN_A} .node.output")
+    bias = page.evaluate("() => window.playground.runs[0].frame.biases[2][0]")
+    assert page.inner_text("#tooltip") == f"output 1: bias {bias:.4f}"
+
+
+def test_csv_upload_and_its_error(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    page.click(f"{RUN_A} .upload summary")
+    upload = f'{RUN_A} [data-field="csv-file"]'
+    bad = {"name": "bad.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n"}
+    page.set_input_files(upload, files=[bad])
+    click(page, "upload")
+    item = f'{RUN_A} [data-out="messages"] li'
+    page.wait_for_selector(item)
+    assert "invalid CSV" in page.inner_text(item)
+
+    rows = "\n".join(f"{i},{(i * 7) % 5},{i % 2}" for i in range(40))
+    good = {
+        "name": "good.csv",
+        "mimeType": "text/csv",
+        "buffer": f"u,v,t\n{rows}\n".encode(),
+    }
+    count = ready_count(page)
+    page.set_input_files(upload, files=[good])
+    click(page, "upload")
+    wait_configured(page, after=count)
+    assert run_state(page)["dataset"] == "csv"
+    assert page.is_checked(f'{RUN_A} [data-field="dataset"][value="csv"]')
+    assert page.is_hidden(f'{RUN_A} [data-out="messages"]')
+    assert offline_page.errors == []
+
+
+def test_frames_keep_arriving_while_playing(offline_page, live_server):
+    page = offline_page.page
+    query = "dataset=spiral&hidden=8,8,6&features=x1,x2,sinx1,sinx2"
+    open_playground(page, f"{live_server}/playground?{query}")
+    click(page, "play")
+    wait_epoch_above(page, 0)
+    drawn = page.evaluate(
+        """() => new Promise((resolve) => {
+            const root = document.querySelector('.run[data-run="A"]');
+            const start = Number(root.dataset.framesDrawn);
+            const began = performance.now();
+            setTimeout(() => resolve({
+                frames: Number(root.dataset.framesDrawn) - start,
+                seconds: (performance.now() - began) / 1000,
+            }), 3000);
+        })"""
+    )
+    pause(page)
+    print(f"drew {drawn['frames']} frames in {drawn['seconds']:.2f} s")
+    assert drawn["frames"] > 10
+    assert_clean(offline_page)
+
+
+def test_hidden_page_stops_training(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    click(page, "play")
+    wait_epoch_above(page, 2)
+    set_hidden(page, True)
+    page.wait_for_timeout(400)
+    hidden_at = epoch(page)
+    page.wait_for_timeout(700)
+    assert epoch(page) == hidden_at
+    set_hidden(page, False)
+    wait_epoch_above(page, hidden_at)
+    pause(page)
+    assert_clean(offline_page)
+
+
+def test_compare_runs_a_second_session(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground?dataset=gauss&seed=3")
+    page.click("#compare-toggle")
+    wait_configured(page, after=1, run=RUN_B)
+    assert run_state(page, 1) == run_state(page, 0)
+    sessions = {run_data(page)["session"], run_data(page, RUN_B)["session"]}
+    assert len(sessions) == 2
+    click(page, "step", run=RUN_B)
+    wait_epoch_above(page, 0, run=RUN_B)
+    assert epoch(page) == 0
+    page.click("#compare-toggle")
+    assert page.locator(RUN_B).count() == 0
+    assert_clean(offline_page)
+
+
+def test_lost_connection_offers_reconnect(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground?seed=9")
+    page.evaluate("() => window.playground.runs[0].socket.close()")
+    banner = f'{RUN_A} [data-out="connection"]'
+    page.wait_for_selector(banner, state="visible")
+    count = ready_count(page)
+    click(page, "reconnect")
+    wait_configured(page, after=count + 1)
+    assert page.is_hidden(banner)
+    assert run_state(page)["seed"] == "9"
+    assert offline_page.errors == []
+
+
+def test_diverging_run_shows_reason(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground?dataset=plane&lr=10")
+    click(page, "play")
+    banner = f'{RUN_A} [data-out="paused"]'
+    page.wait_for_selector(banner, state="visible")
+    assert "diverged" in page.inner_text(banner)
+    assert run_data(page)["playing"] == "false"
+    assert offline_page.errors == []
+
+
+def test_export_shows_pytorch_code(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    page.click(f"{RUN_A} .export summary")
+    click_export = f'{RUN_A} [data-action="export"][data-format="pytorch"]'
+    page.click(click_export)
+    text = f'{RUN_A} [data-out="export-text"]'
+    page.wait_for_function(
+        "selector => document.querySelector(selector).value.length > 0", arg=text
+    )
+    assert "torch" in page.input_value(text)
+    assert page.is_visible(f'{RUN_A} [data-out="download"]')
+    assert_clean(offline_page)
