@@ -16,9 +16,9 @@ is the identity. Values whose order does not matter are normalised.
 and ``edits`` are sorted.
 ``output=auto, loss=auto`` means sigmoid + bce on binary sets, softmax +
 softmax_ce on blobs, linear + mse on regression sets. ``loss=mse`` on a binary
-set uses labels -1 and 1 (0 and 1 for an output bounded below by 0) and its
-accuracy thresholds at their midpoint; ``output=auto`` with ``loss=mse`` on a
-binary set is tanh, as TensorFlow Playground. An output whose range cannot
+set uses labels -1 and 1 (0 and 1 for an output bounded below by 0), and its
+accuracy thresholds at their midpoint. ``output=auto`` with ``loss=mse`` on a
+binary set is tanh, as in TensorFlow Playground. An output whose range cannot
 reach the targets is rejected (field ``output``). ``dataset=csv`` needs an
 ``upload_csv`` on the same socket first; its two features are scaled into
 [-5.5, 5.5].
@@ -65,8 +65,12 @@ output layer included. ``z_hist[l].flat`` intervals use ``null`` for an
 unbounded end (relu: ``[[null, 0.0]]``), because JSON has no infinity. Any
 non-finite number in a frame is sent as ``null``.
 
+A training slice may end inside an epoch. ``epoch`` and the history count
+complete epochs, while ``weights``, the maps and the statistics show the
+network as it is at the end of the slice.
+
 ``paused``: ``reason`` (the epoch, the loss, the learning rate and the
-fix); the weights go back to those at the start of the diverging epoch.
+fix). The weights go back to those at the start of the diverging epoch.
 
 ``error``: ``field`` (the message key or state key at fault, ``type`` for an
 unknown message, ``message`` for text that is not a JSON object, ``session``

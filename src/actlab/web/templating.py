@@ -9,7 +9,12 @@ from fastapi.templating import Jinja2Templates
 from actlab import __version__
 
 # Links in the header of every page, in order: (label, path).
-NAVIGATION = [("Explorer", "/explorer"), ("Flow", "/flow"), ("Playground", "/playground"), ("Lesson", "/lesson")]
+NAVIGATION = [
+    ("Lesson", "/lesson"),
+    ("Explorer", "/explorer"),
+    ("Flow", "/flow"),
+    ("Playground", "/playground"),
+]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Six significant digits, as the pages' read-outs show numbers.

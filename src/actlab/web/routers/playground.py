@@ -287,10 +287,11 @@ class Connection:
             await asyncio.sleep(max(delay, 0.0))
 
     def play_slice(self, budget: float) -> tuple[str, str | None]:
+        """Train for ``budget`` seconds; return the frame and why it diverged."""
         with self.session.lock:
-            if not (self.session.playing and self.session.visible):
-                return self.frame_text(), None
-            _, reason = self.session.train_for(budget)
+            reason = None
+            if self.session.playing and self.session.visible:
+                _, reason = self.session.train_for(budget)
             return self.frame_text(), reason
 
     async def send_paused(self, reason: str) -> None:
