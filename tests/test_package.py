@@ -15,6 +15,9 @@ PUBLIC_PACKAGES = [
     "actlab.nn",
     "actlab.data",
     "actlab.diagnostics",
+    "actlab.experiments",
+    "actlab.lessons",
+    "actlab.playground",
 ]
 
 

@@ -572,3 +572,21 @@ def test_slices_split_epochs_exactly():
     np.testing.assert_allclose(
         sliced.network.parameters, whole.network.parameters, rtol=0, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_diverging_run_still_frames(seed):
+    # Huge but finite weights after a divergence once broke the z histograms.
+    query = {"dataset": "multigauss", "act": "relu", "lr": "10", "seed": str(seed)}
+    session = Session(PlaygroundState.from_query(query))
+    grid = playground.Grid.build(20, 8)
+    session.playing = True
+    reason = None
+    for _ in range(40):
+        _, reason = session.train_for(0.05)
+        frame = session.frame(grid)
+        assert frame["type"] == "frame"
+        if reason is not None:
+            break
+    assert reason is not None
+    assert "diverged" in reason

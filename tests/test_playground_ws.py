@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import random
 
@@ -350,7 +351,10 @@ def test_live_server_streams_frames(live_server):
             await socket.send(json.dumps({"type": "pause"}))
             return frames
 
-    frames = asyncio.run(run())
+    # A thread of its own, because a Playwright browser fixture may already run
+    # an event loop in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        frames = pool.submit(asyncio.run, run()).result()
     assert frames[-1]["epoch"] > frames[0]["epoch"]
     assert all(len(f["grid"]["output"]) == f["grid"]["size"] ** 2 for f in frames)
 

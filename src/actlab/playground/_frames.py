@@ -105,14 +105,11 @@ def layer_stats(network, zs: Sequence[np.ndarray]) -> dict[str, list]:
     dead, saturated, hists = [], [], []
     for layer, z in zip(network.layers, zs, strict=True):
         activation = layer.activation
-        dead.append(
-            int(diagnostics.dead_units(z).sum()) if activation.spec.can_die else None
-        )
-        saturated.append(
-            int(diagnostics.saturated_units(z, activation).sum())
-            if activation.spec.saturates
-            else None
-        )
+        record = activation.bound_spec
+        dead_count = diagnostics.dead_units(z, activation).sum()
+        dead.append(int(dead_count) if record.can_die else None)
+        saturated_count = diagnostics.saturated_units(z, activation).sum()
+        saturated.append(int(saturated_count) if record.saturates else None)
         hists.append(_histogram(z, activation))
     return {
         "units": [layer.n_out for layer in network.layers],
@@ -129,7 +126,11 @@ def _histogram(z: np.ndarray, activation: activations.Activation) -> dict:
     low, high = float(finite.min()), float(finite.max())
     if high - low < 1e-9:
         low, high = low - 0.5, high + 0.5
-    counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(low, high))
+    try:
+        counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(low, high))
+    except ValueError:
+        # Values so large (a diverging run) that the bins' width is not finite.
+        counts, edges = np.array([finite.size]), np.array([low, high])
     return {
         "edges": np.round(edges, 4).tolist(),
         "counts": counts.tolist(),

@@ -274,8 +274,21 @@ class Connection:
             async with self.slots:
                 budget = self.manager.slice()
                 began = loop.time()
-                text, reason = await asyncio.to_thread(self.play_slice, budget)
-                self.manager.note_slice(loop.time() - began)
+                try:
+                    text, reason = await asyncio.to_thread(self.play_slice, budget)
+                except Exception as error:
+                    logger.exception(
+                        "playground session %s: training slice failed",
+                        self.session.id,
+                    )
+                    self.session.playing = False
+                    await self.send_paused(
+                        f"training stopped because a step failed ({error}); "
+                        "reset the run or lower the learning rate"
+                    )
+                    continue
+                finally:
+                    self.manager.note_slice(loop.time() - began)
             if reason is not None:
                 await self.send(text)
                 await self.send_paused(reason)
