@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from click.testing import CliRunner
@@ -92,8 +93,11 @@ def test_compare_bad_csv_names_row(runner, tmp_path):
     [
         (["--activation", "softmax"], "Invalid value for '-a'"),
         (["--hidden", "8,x"], "comma-separated"),
-        (["--epochs", "0"], "epochs=0"),
-        (["--learning-rate", "-1"], "learning_rate=-1"),
+        (["--epochs", "0"], "invalid --epochs 0"),
+        (["--learning-rate", "-1"], "invalid --learning-rate -1"),
+        (["--learning-rate", "inf"], "expected a finite number"),
+        (["--hidden", "0"], "invalid --hidden [0]"),
+        (["--dataset", "missing/points.csv"], "CSV file not found"),
         (["--dataset", "nope"], "unknown dataset 'nope'"),
         (["--target", "y"], "applies to a CSV file"),
         (["--seeds", "0"], "--seeds"),
@@ -106,6 +110,23 @@ def test_compare_rejects_bad_options(runner, arguments, message):
     assert "Traceback" not in result.output
 
 
+def test_compare_directory_as_dataset(runner, tmp_path):
+    result = runner.invoke(cli, ["compare", "--dataset", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is a directory" in result.output
+
+
+def test_compare_semicolon_csv(runner, tmp_path):
+    rows = ["x1;x2;label"] + [f"{i % 7};{(i * 3) % 5};{i % 2}" for i in range(60)]
+    path = tmp_path / "semicolons.csv"
+    path.write_text("\n".join(rows) + "\n")
+    arguments = ["compare", "--dataset", str(path), "--target", "label"]
+    result = runner.invoke(cli, [*arguments, "--delimiter", ";", "-a", "relu", *SMALL])
+    assert result.exit_code == 0, result.output
+    assert "lr=0.01, 1 seed\n" in result.stdout
+    assert "1 run in" in result.stdout
+
+
 def test_compare_out_not_writable(runner, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -113,6 +134,15 @@ def test_compare_out_not_writable(runner, tmp_path):
     result = runner.invoke(cli, arguments)
     assert result.exit_code == 1
     assert "cannot write results" in result.output
+
+
+def test_serve_reports_busy_port(runner):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = runner.invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
 
 
 def test_serve_rejects_bad_port(runner):

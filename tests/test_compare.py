@@ -88,6 +88,35 @@ def test_diverging_run_is_recorded_not_raised():
     assert result.summary("relu").diverged == 1
 
 
+def test_verdict_warns_when_faster_generalises_worse():
+    settings = CompareSettings(
+        dataset="diabetes",
+        activations=("relu", "sigmoid"),
+        hidden=(64, 64),
+        epochs=60,
+        seeds=(0,),
+        learning_rate=0.05,
+    )
+    result = run_compare(settings)
+    relu = result.summary("relu")
+    sigmoid = result.summary("sigmoid")
+    sentence = verdict(result)
+    if relu.test_metric < sigmoid.test_metric - 0.02:
+        assert "generalises worse" in sentence
+    else:
+        assert "generalises worse" not in sentence
+
+
+def test_progress_counts_epochs():
+    seen = []
+    settings = CompareSettings(activations=("relu", "tanh"), **SMALL)
+    run_compare(settings, progress=lambda done, total, what: seen.append(done))
+    total = 2 * SMALL["epochs"]
+    assert seen[-1] == total
+    assert seen == sorted(seen)
+    assert len(set(seen)) == total + 1
+
+
 def test_csv_dataset_needs_target(tmp_path):
     path = tmp_path / "points.csv"
     path.write_text("a,b,label\n1,2,0\n2,1,1\n3,3,0\n4,1,1\n")

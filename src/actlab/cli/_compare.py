@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from .. import activations, nn
+from .. import activations, data, nn
 from ..experiments import compare
 
 HIDDEN_CHOICES = sorted(
@@ -41,9 +41,16 @@ def _parse_widths(context, parameter, value: str) -> tuple[int, ...]:
     "--dataset",
     default="digits",
     show_default=True,
-    help="A built-in dataset name or the path of a CSV file.",
+    help="A built-in dataset or the path of a CSV file. Built-in: "
+    f"{', '.join(data.names())}.",
 )
-@click.option("--target", help="Target column of a CSV dataset.")
+@click.option("--target", help="Name of the target column of a CSV dataset.")
+@click.option(
+    "--delimiter",
+    default=",",
+    show_default=True,
+    help="Field separator of a CSV dataset, e.g. ';'.",
+)
 @click.option(
     "-a",
     "--activation",
@@ -60,8 +67,20 @@ def _parse_widths(context, parameter, value: str) -> tuple[int, ...]:
     callback=_parse_widths,
     help="Widths of the hidden layers, comma-separated.",
 )
-@click.option("--epochs", type=int, default=40, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option(
+    "--epochs",
+    type=int,
+    default=40,
+    show_default=True,
+    help="Passes over the training set per run.",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=32,
+    show_default=True,
+    help="Examples per gradient step.",
+)
 @click.option(
     "--optimiser",
     type=click.Choice(nn.optimiser_names()),
@@ -107,7 +126,7 @@ def compare_command(names, hidden, seeds, as_json, out, **options) -> None:
         )
         result = _run_with_progress(settings)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(_option_names(str(error))) from None
 
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=_json_default))
@@ -115,6 +134,27 @@ def compare_command(names, hidden, seeds, as_json, out, **options) -> None:
         print_table(result, Console())
     if out is not None:
         _write(result, out)
+
+
+# Settings fields as the options that set them, for error messages.
+OPTION_NAMES = {
+    "learning_rate": "--learning-rate",
+    "batch_size": "--batch-size",
+    "epochs": "--epochs",
+    "momentum": "--momentum",
+    "threshold": "--threshold",
+}
+
+
+def _option_names(message: str) -> str:
+    """Return ``message`` with settings fields written as the CLI options."""
+    for field, option in OPTION_NAMES.items():
+        message = message.replace(f"invalid {field}=", f"invalid {option} ")
+    return message.replace("hidden layer sizes", "--hidden")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _run_with_progress(settings: compare.CompareSettings) -> compare.CompareResult:
@@ -139,20 +179,20 @@ def print_table(result: compare.CompareResult, console: Console) -> None:
     settings = result.settings
     metric = "R²" if result.metric_name == "r2" else "acc"
     error_name = "1 - R²" if result.metric_name == "r2" else "train error"
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        collapse_padding=True,
-        title=f"{result.dataset['name']}: {result.dataset['train_examples']} train / "
+    title = (
+        f"{result.dataset['name']}: {result.dataset['train_examples']} train / "
         f"{result.dataset['test_examples']} test, hidden {list(settings.hidden)}, "
         f"{settings.optimiser} lr={settings.learning_rate:g}, "
-        f"{len(settings.seeds)} seeds",
-        caption_justify="left",
-        caption=f"epochs: first epoch with {error_name} <= {result.threshold:g} "
+        f"{_plural(len(settings.seeds), 'seed')}"
+    )
+    legend = (
+        f"epochs: first epoch with {error_name} <= {result.threshold:g} "
         f"(median over the seeds that reached it, of {settings.epochs}); "
         "grad ratio: first layer's gradient norm / last layer's, at initialisation; "
-        "dead and saturated: share of hidden units after training",
+        "dead and saturated: share of hidden units after training"
+    )
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
     )
 
     for column in (
@@ -167,22 +207,30 @@ def print_table(result: compare.CompareResult, console: Console) -> None:
             row.initialiser,
             _epochs_text(row, settings.epochs),
             f"{row.train_metric:.3f}",
-            f"{row.test_metric:.3f}±{row.test_metric_std:.3f}",
+            _spread(row),
             _number(row.grad_norm_ratio, "{:.3g}"),
             _number(row.dead_fraction, "{:.1%}"),
             _number(row.saturated_fraction, "{:.1%}"),
         )
 
+    console.print(title, style="bold", soft_wrap=True)
     console.print(table)
+    console.print(legend, style="dim")
     verdict = compare.verdict(result)
     if verdict:
         console.print(verdict)
-    console.print(f"{len(result.runs)} runs in {result.seconds:.1f} s")
+    console.print(f"{_plural(len(result.runs), 'run')} in {result.seconds:.1f} s")
     for run in result.runs:
         if run.diverged:
             console.print(
                 f"[red]{run.activation}, seed {run.seed}:[/red] {run.diverged}"
             )
+
+
+def _spread(row: compare.ActivationSummary) -> str:
+    if row.runs == 1:
+        return f"{row.test_metric:.3f}"
+    return f"{row.test_metric:.3f}±{row.test_metric_std:.3f}"
 
 
 def _epochs_text(row: compare.ActivationSummary, settings_epochs: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 
@@ -18,4 +20,17 @@ def serve_command(host: str, port: int) -> None:
     """Serve the lab's pages and JSON API until interrupted."""
     from ..web import serve
 
+    _check_free(host, port)
     serve(host=host, port=port)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise a usage error when ``host:port`` cannot be bound, before starting."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {error.strerror or error}. "
+            "Stop the program using that port or choose another with --port."
+        ) from None

@@ -34,6 +34,7 @@ LOSS_FOR_TASK = {
     data.Task.REGRESSION: "mse",
 }
 
+# Called with (epochs done, epochs in all runs, what is training now).
 Progress = Callable[[int, int, str], None]
 
 
@@ -49,6 +50,7 @@ class CompareSettings:
 
     dataset: str = "digits"
     target: str | None = None
+    delimiter: str = ","
     activations: tuple[str, ...] = DEFAULT_ACTIVATIONS
     hidden: tuple[int, ...] = (64, 64, 64)
     epochs: int = 40
@@ -82,7 +84,7 @@ class CompareSettings:
             raise ValueError("seeds is empty: give at least one seed")
         if not self.hidden or any(not 1 <= width <= 4096 for width in self.hidden):
             raise ValueError(
-                f"invalid hidden layer sizes {self.hidden!r}: give one or more "
+                f"invalid hidden layer sizes {list(self.hidden)}: give one or more "
                 "widths between 1 and 4096"
             )
         nn.get_optimiser(self.optimiser)
@@ -90,7 +92,7 @@ class CompareSettings:
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value)):
-        raise ValueError(f"invalid {name}={value!r}: expected a number")
+        raise ValueError(f"invalid {name}={value!r}: expected a finite number")
     if not low <= value <= high:
         raise ValueError(
             f"invalid {name}={value!r}: expected a value in [{low}, {high}]"
@@ -168,20 +170,39 @@ def verdict(result: CompareResult, fast: str = "relu", slow: str = "sigmoid") ->
     error = "1 - R²" if result.metric_name == "r2" else "training error"
     goal = f"{error} <= {result.threshold:g}"
     if quick.median_epochs is None:
-        return f"{fast} did not reach {goal} within {result.settings.epochs} epochs."
-    if late.median_epochs is None:
-        return (
+        sentence = (
+            f"{fast} did not reach {goal} within {result.settings.epochs} epochs."
+        )
+    elif late.median_epochs is None:
+        sentence = (
             f"{fast} reached {goal} in {quick.median_epochs:g} epochs (median); "
             f"{slow} did not reach it within {result.settings.epochs} epochs."
         )
-    ratio = late.median_epochs / quick.median_epochs
+    else:
+        ratio = late.median_epochs / quick.median_epochs
+        sentence = (
+            f"{fast} reached {goal} in {quick.median_epochs:g} epochs (median), "
+            f"{slow} in {late.median_epochs:g}: {ratio:.1f} times as many."
+        )
+    return sentence + _generalisation_note(result, quick, late)
+
+
+def _generalisation_note(result, quick, late) -> str:
+    """Return a warning when the faster learner does worse on the test set."""
+    if quick.test_metric >= late.test_metric - 0.02:
+        return ""
+    metric = "R²" if result.metric_name == "r2" else "accuracy"
     return (
-        f"{fast} reached {goal} in {quick.median_epochs:g} epochs (median), "
-        f"{slow} in {late.median_epochs:g}: {ratio:.1f} times as many."
+        f" On the test set, though, {quick.activation} scores {metric} "
+        f"{quick.test_metric:.3f} against {late.test_metric:.3f} for "
+        f"{late.activation}: it fits the training set sooner but generalises "
+        "worse on this data."
     )
 
 
-def load_dataset(name: str, target: str | None = None) -> data.Dataset:
+def load_dataset(
+    name: str, target: str | None = None, delimiter: str = ","
+) -> data.Dataset:
     """Return the built-in dataset ``name``, or the CSV file at that path."""
     if name in data.names():
         if target is not None:
@@ -191,7 +212,13 @@ def load_dataset(name: str, target: str | None = None) -> data.Dataset:
             )
         return data.load(name)
     path = Path(name)
+    if path.is_dir():
+        raise ValueError(
+            f"dataset {name!r} is a directory: give the path of a CSV file"
+        )
     if not path.is_file():
+        if path.suffix or "/" in name or "\\" in name:
+            raise ValueError(f"CSV file not found: {name!r}; check the path")
         choices = ", ".join(data.names())
         raise ValueError(
             f"unknown dataset {name!r}: give a built-in name ({choices}) "
@@ -199,7 +226,7 @@ def load_dataset(name: str, target: str | None = None) -> data.Dataset:
         )
     if target is None:
         raise ValueError(f"CSV file {name!r} needs a target column: pass --target")
-    return data.load_csv(path, target)
+    return data.load_csv(path, target, delimiter=delimiter)
 
 
 def run_compare(
@@ -208,22 +235,23 @@ def run_compare(
     """Train every activation of ``settings`` once per seed and summarise."""
     settings = settings or CompareSettings()
     started = time.perf_counter()
-    dataset = load_dataset(settings.dataset, settings.target)
+    dataset = load_dataset(settings.dataset, settings.target, settings.delimiter)
     train_set, test_set = data.split(dataset, settings.test_fraction, seed=0)
     train_set, test_set = _standardise(train_set, test_set)
     loss = LOSS_FOR_TASK[dataset.task]
     threshold = _threshold(settings, dataset.task)
 
     cells = [(name, seed) for name in settings.activations for seed in settings.seeds]
+    total = len(cells) * settings.epochs
     runs = []
     for index, (name, seed) in enumerate(cells):
-        if progress is not None:
-            progress(index, len(cells), f"{name}, seed {seed}")
+        report = _epoch_reporter(progress, index * settings.epochs, total, name, seed)
+        report(0)
         runs.append(
-            _run_one(settings, train_set, test_set, loss, threshold, name, seed)
+            _run_one(settings, train_set, test_set, loss, threshold, name, seed, report)
         )
     if progress is not None:
-        progress(len(cells), len(cells), "done")
+        progress(total, total, "done")
 
     return CompareResult(
         settings=settings,
@@ -236,6 +264,16 @@ def run_compare(
         versions=_versions(),
         seconds=time.perf_counter() - started,
     )
+
+
+def _epoch_reporter(progress, done_before, total, name, seed) -> Callable[[int], None]:
+    """Return a callback that reports the epochs done so far to ``progress``."""
+
+    def report(epoch: int) -> None:
+        if progress is not None:
+            progress(done_before + epoch, total, f"{name}, seed {seed}")
+
+    return report
 
 
 def _standardise(train_set, test_set) -> tuple[data.Dataset, data.Dataset]:
@@ -257,7 +295,9 @@ def _threshold(settings: CompareSettings, task: data.Task) -> float:
     return DEFAULT_THRESHOLDS[kind]
 
 
-def _run_one(settings, train_set, test_set, loss, threshold, name, seed) -> RunResult:
+def _run_one(
+    settings, train_set, test_set, loss, threshold, name, seed, report
+) -> RunResult:
     started = time.perf_counter()
     n_outputs = train_set.n_classes if train_set.task is data.Task.MULTICLASS else 1
     sizes = [train_set.n_features, *settings.hidden, n_outputs]
@@ -267,6 +307,7 @@ def _run_one(settings, train_set, test_set, loss, threshold, name, seed) -> RunR
     reached: list[int] = []
 
     def watch(record: nn.EpochRecord) -> None:
+        report(record.epoch)
         if not reached and 1.0 - record.metric <= threshold:
             reached.append(record.epoch)
 

@@ -100,6 +100,9 @@ def configure_logging(level: str) -> None:
     """Send ``actlab.web`` records at ``level`` and above to standard error."""
     web_logger = logging.getLogger("actlab.web")
     web_logger.setLevel(level.upper())
+    # The records go to this handler only, so that a root handler set up by the
+    # CLI does not print each line a second time.
+    web_logger.propagate = False
     if not web_logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(
