@@ -297,8 +297,10 @@ def test_roles():
     assert role.REAL_OUTPUT in by_name["linear"]
     assert role.NONNEGATIVE_OUTPUT in by_name["relu"]
     assert role.NONNEGATIVE_OUTPUT in by_name["softplus"]
+    # log_sigmoid is a building block of losses, so it has no role.
+    assert not by_name["log_sigmoid"]
     for name, roles in by_name.items():
-        assert roles, f"{name} has no role"
+        assert roles or name == "log_sigmoid", f"{name} has no role"
         vector = activations.spec(name).vector
         assert (role.MULTICLASS_OUTPUT in roles) == vector, name
         if role.NONNEGATIVE_OUTPUT in roles:
@@ -672,6 +674,27 @@ def test_softmax_output_rises_with_own_logit():
     assert np.all(np.diff(s[:, 1]) < 0)
 
 
+def test_softmax_not_monotonic():
+    softmax = activations.get("softmax")
+    low = softmax(np.array([0.0, 0.0, 0.0]))
+    high = softmax(np.array([1.0, 0.0, 0.0]))
+
+    assert not softmax.bound_spec.monotonic
+    assert high[0] > low[0]
+    assert high[1] < low[1]
+
+
+def test_softmax_diagonal_bound():
+    softmax = activations.get("softmax")
+    bound = softmax.bound_spec.extra["max_diagonal_derivative"]
+    rng = np.random.default_rng(4)
+    diagonals = [softmax.derivative(z) for z in rng.normal(size=(200, 3))]
+    peak = softmax.derivative(np.array([0.0, 0.0]))
+
+    assert max(d.max() for d in diagonals) <= bound
+    assert peak.max() == pytest.approx(bound)
+
+
 def test_softmax_jacobian_norm_bound():
     softmax = activations.get("softmax")
     rng = np.random.default_rng(3)
@@ -747,3 +770,15 @@ def test_record_functions_match_activation(variant, dtype):
     assert slope.dtype == dtype
     np.testing.assert_array_equal(value, act(z))
     np.testing.assert_array_equal(slope, act.derivative(z))
+
+
+@pytest.mark.parametrize("value", [1e300, -1e300, 10**400])
+def test_parameter_beyond_float32_rejected(value):
+    with pytest.raises(ValueError, match="invalid alpha="):
+        activations.get("elu", alpha=value)
+
+
+def test_error_message_cuts_long_values():
+    with pytest.raises(ValueError) as caught:
+        activations.get("x" * 10_000)
+    assert len(str(caught.value)) < 2_000

@@ -975,3 +975,10 @@ def test_fuzz_single_line_as_path(tmp_path, monkeypatch, text):
     # folder here, so that no name matches a real file by chance.
     monkeypatch.chdir(tmp_path)
     _check_outcome(text.replace("\n", "").replace("\r", ""), None)
+
+
+def test_long_digit_cell_fails_fast():
+    # A pattern with two ways to split a run of digits took quadratic time here.
+    text = "a,b,y\n" + "1" * 100_000 + "x,2,0\n1,2,1\n"
+    with pytest.raises(DataError, match="row 2"):
+        data.load_csv(text, "y")

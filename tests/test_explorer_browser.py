@@ -243,3 +243,80 @@ def test_url_reproduces_view(offline_page, live_server):
         copy.close()
     assert not math.isnan(view[1][name][0])
     assert_clean(offline_page)
+
+
+def set_range(page: Page, start: str, stop: str) -> None:
+    old = revision(page)
+    page.locator("#start").fill(start)
+    page.locator("#stop").fill(stop)
+    page.locator("#stop").press("Enter")
+    wait_for_revision_after(page, old)
+
+
+def annotations(page: Page, plot_id: str) -> list[str]:
+    return page.evaluate(
+        """id => (document.getElementById(id).layout.annotations || [])
+            .map(a => a.text)""",
+        plot_id,
+    )
+
+
+def test_invalid_range_keeps_last_view(offline_page, live_server):
+    page = offline_page.page
+    open_explorer(page, f"{live_server}/?show={NAMES[0]},{NAMES[1]}&start=-3&stop=5")
+    before = lines(page, "value-plot"), lines(page, "derivative-plot")
+    url = page.url
+
+    set_range(page, "5", "-5")
+    messages = page.locator("#messages")
+
+    assert messages.is_visible()
+    assert "invalid stop=-5" in messages.text_content()
+    assert (lines(page, "value-plot"), lines(page, "derivative-plot")) == before
+    assert annotations(page, "value-plot") == []
+    assert annotations(page, "derivative-plot") == []
+    assert page.url == url
+    assert_clean(offline_page)
+
+
+def test_valid_range_after_invalid_redraws(offline_page, live_server):
+    page = offline_page.page
+    open_explorer(page, f"{live_server}/?show={NAMES[0]}")
+    set_range(page, "5", "-5")
+    set_range(page, "-2", "2")
+    z = page.evaluate("document.getElementById('value-plot').data[0].x")
+
+    assert not page.locator("#messages").is_visible()
+    assert z[0] == -2
+    assert z[-1] == 2
+    assert "start=-2" in page.url
+    assert_clean(offline_page)
+
+
+def test_unparsable_start_echoed(offline_page, live_server):
+    page = offline_page.page
+    open_explorer(page, f"{live_server}/?show={NAMES[0]}")
+    before = lines(page, "value-plot")
+
+    set_range(page, "1e999", "6")
+    text = page.locator("#messages").text_content()
+
+    assert "invalid start='1e999'" in text
+    assert lines(page, "value-plot") == before
+    assert "1e999" not in page.url
+    assert_clean(offline_page)
+
+
+def test_softmax_facts_match_plot(offline_page, live_server):
+    page = offline_page.page
+    open_explorer(page, f"{live_server}/?show=softmax")
+    card = page.locator('article.entry[data-entry="softmax"]')
+    shown = card.locator('[data-fact="max-derivative"]').text_content()
+    plotted = max(lines(page, "derivative-plot")["softmax"])
+    axes = card.locator('select[data-param="axis"] option').all_text_contents()
+
+    assert float(shown.split()[0]) == pytest.approx(plotted, rel=1e-3)
+    assert "not monotonic" in card.text_content()
+    assert axes == ["-1", "0"]
+    assert "(-inf, inf)" not in card.text_content()
+    assert_clean(offline_page)

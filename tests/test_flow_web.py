@@ -301,3 +301,19 @@ def test_invalid_url_value_shows_message(offline_page, live_server):
     assert shown_values(page)["top_seller"] == tuple(
         api(live_server)["output"][key] for key in ("z", "a")
     )
+
+
+@pytest.mark.browser
+def test_sigmoid_far_from_cap_shows_range(offline_page, live_server):
+    page = offline_page.page
+    open_flow(page, f"{live_server}/flow")
+    set_slider(page, "marketing_spend", 0)
+    choose(page, "awareness", "sigmoid")
+    awareness = page.locator('#diagram [data-node="awareness"]')
+    sigmoid_a = shown_values(page)["awareness"][1]
+    gauge = awareness.locator('[data-field="gauge"]').text_content()
+
+    assert sigmoid_a < 0.95
+    assert "capped" not in (awareness.get_attribute("class") or "")
+    assert "capped" not in gauge
+    assert "range (0, 1)" in gauge

@@ -73,6 +73,40 @@ def test_measured_numbers_filled_in(client, lesson):
     assert html.count("measured on this machine") >= len(lesson.references()) - 1
 
 
+def _page_text(html: str) -> str:
+    return re.sub(r"\s+", " ", "".join(parse(html).text))
+
+
+def test_measured_unit_not_repeated(client, lesson):
+    text = _page_text(client.get("/lesson").text)
+    for kind, name in lesson.references():
+        if kind != "measure":
+            continue
+        result = measurements.measure(name)
+        if result.display == result.text or result.unit == "x":
+            continue
+        # The noun of the unit, such as "units" in "% of hidden units".
+        noun = result.unit.split()[-1]
+        quoted = f"{result.display} measured on this machine"
+        assert quoted in text, name
+        # The words up to the next number belong to this value's sentence.
+        for after in text.split(quoted)[1:]:
+            clause = re.split(r"\d", after, maxsplit=1)[0]
+            assert noun not in clause.split(), (name, clause)
+
+
+def test_lesson_promises_no_future_work(client):
+    text = _page_text(client.get("/lesson").text).lower()
+    assert "comes later" not in text
+    assert "for now" not in text
+
+
+def test_dead_units_not_called_unrecoverable(client):
+    text = _page_text(client.get("/lesson").text).lower()
+    assert "nothing can bring it back" not in text
+    assert "cannot recover" not in text
+
+
 def test_measured_number_links_to_demo(client):
     html = client.get("/lesson").text
     result = measurements.measure("sigmoid_relu_cost_ratio")
@@ -190,6 +224,11 @@ def test_measurements_page(client):
     page = parse(response.text)
     for name in measurements.measurement_ids():
         assert name in page.ids
+    for href in page.hrefs:
+        assert not href.startswith("/measurements"), href
+    text = _page_text(response.text)
+    for name in measurements.table_ids():
+        assert f"{measurements.table(name).title} {name}" in text
 
 
 # --- browser -------------------------------------------------------------------

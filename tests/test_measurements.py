@@ -97,6 +97,27 @@ def test_gradient_table_by_depth():
     assert max(relu) < 10
 
 
+def test_sigmoid_factor_per_layer_near_mean_slope():
+    factor = value("sigmoid_ratio_factor_per_layer")
+    mean_slope = value("sigmoid_mean_slope_digits")
+    assert 0 < factor < 1
+    assert abs(math.log(factor / mean_slope)) < math.log(1.5)
+
+
+def test_table_has_readable_title():
+    title = measurements.measure_table("gradient_ratio_by_depth").title
+    assert title != "gradient_ratio_by_depth"
+    assert "_" not in title
+    assert " " in title
+
+
+def test_no_demo_links_to_measurements_page():
+    demos = [measurements.measure(i).demo for i in measurements.measurement_ids()]
+    demos += [measurements.table(i).demo for i in measurements.table_ids()]
+    for demo in demos:
+        assert not demo.startswith("/measurements"), demo
+
+
 def test_table_text_rows_match_rows():
     table = measurements.measure_table("gradient_ratio_by_depth")
     assert len(table.text_rows) == len(table.rows)

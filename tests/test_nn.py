@@ -885,3 +885,9 @@ def test_step_skips_update_on_nonfinite_loss():
 
     assert value == np.inf
     np.testing.assert_array_equal(net.parameters, before)
+
+
+@pytest.mark.parametrize("bias", [float("nan"), float("inf"), "0.1", True, [0.0, "x"]])
+def test_build_rejects_bad_bias(bias):
+    with pytest.raises(ValueError, match="invalid bias"):
+        nn.Network.build([2, 4, 1], bias=bias)

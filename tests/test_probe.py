@@ -296,3 +296,18 @@ def test_explorer_probe_panel_updates(offline_page, live_server):
     assert page.locator("#probe-start").is_enabled()
     assert offline_page.blocked == []
     assert offline_page.errors == []
+
+
+@pytest.mark.browser
+def test_probe_menu_lists_elementwise(offline_page, live_server):
+    page = offline_page.page
+    page.goto(f"{live_server}/explorer?show=softmax,tanh")
+    page.wait_for_function("Number(document.body.dataset.revision || 0) > 0")
+    offered = page.locator("#probe-activation-select option").all_text_contents()
+    elementwise = [s.name for s in activations.specs() if not s.vector]
+
+    assert offered == elementwise
+    assert page.text_content("#probe-activation") == "tanh"
+    page.select_option("#probe-activation-select", "relu")
+    assert page.text_content("#probe-activation") == "relu"
+    assert offline_page.errors == []

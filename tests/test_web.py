@@ -556,3 +556,29 @@ def wait_for_health(url: str, process: subprocess.Popen) -> dict:
         except httpx.TransportError:
             time.sleep(0.05)
     raise RuntimeError(f"serve did not answer {url} within 15 seconds")
+
+
+def plotted_bound(spec: activations.Spec) -> float:
+    return spec.extra.get("max_diagonal_derivative", spec.max_derivative)
+
+
+BOUNDED_SLOPE = [n for n in NAMES if math.isfinite(plotted_bound(SPECS[n]))]
+
+
+@pytest.mark.parametrize("name", BOUNDED_SLOPE)
+def test_plotted_max_derivative_matches_curve(client, name):
+    params = {"start": -30, "stop": 30, "points": 5001}
+    curve = client.get(f"/api/activations/{name}/curve", params=params).json()
+    bound = curve["facts"]["max_plotted_derivative"]
+    slopes = [abs(d) for d in curve["derivative"] if d is not None]
+
+    assert bound == plotted_bound(SPECS[name])
+    assert max(slopes) <= bound * (1 + 1e-12)
+    assert max(slopes) >= bound * 0.99
+
+
+def test_explorer_lists_log_sigmoid_as_other(client):
+    html = client.get("/explorer").text
+    other = html.split("<legend>Other</legend>")[1].split("</fieldset>")[0]
+
+    assert 'value="log_sigmoid"' in other

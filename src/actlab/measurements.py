@@ -97,9 +97,13 @@ class MeasuredValue:
 
 @dataclass(frozen=True)
 class Table:
-    """A small table of measured numbers: named columns, one row per case."""
+    """A small table of measured numbers: named columns, one row per case.
+
+    ``title`` is the heading a page shows above the table.
+    """
 
     id: str
+    title: str
     description: str
     columns: tuple[str, ...]
     function: Callable[[], list[tuple[float, ...]]]
@@ -112,6 +116,7 @@ class MeasuredTable:
     """The result of a table measurement: its rows as numbers and as text."""
 
     id: str
+    title: str
     description: str
     columns: tuple[str, ...]
     rows: tuple[tuple[float, ...], ...]
@@ -163,6 +168,17 @@ def _gradient_ratio(hidden: str, depth: int) -> float:
         report = diagnostics.diagnose(net, X, y, "softmax_ce", bins=0)
         logs.append(math.log(report.grad_norm_ratio))
     return math.exp(sum(logs) / len(logs))
+
+
+def _sigmoid_ratio_factor_per_layer() -> float:
+    """Return the factor per added sigmoid layer, from the shallowest to the deepest.
+
+    It is the geometric mean of the change of the gradient ratio for one more
+    hidden layer, over ``DEPTHS``.
+    """
+    shallow, deep = DEPTHS[0], DEPTHS[-1]
+    change = _gradient_ratio("sigmoid", deep) / _gradient_ratio("sigmoid", shallow)
+    return change ** (1 / (deep - shallow))
 
 
 def _sigmoid_mean_slope_digits() -> float:
@@ -271,7 +287,9 @@ def _awareness_max() -> float:
 
 # --- the catalogue -------------------------------------------------------------
 
-_TIMING_DEMO = "/measurements#sigmoid_relu_cost_ratio"
+# No page times the activations live, so the timings link to the explorer,
+# which shows the two formulas: an exponential against a comparison.
+_TIMING_DEMO = "/explorer?show=sigmoid,relu"
 _GRADIENT_DEMO = "/explorer?show=sigmoid,relu&z=0"
 _DEPTH_DEMO = "/playground?dataset=spiral&hidden=8,8,8,8,8,8&act=sigmoid"
 _DEAD_DEMO = "/playground?dataset=circle&hidden=8,8&act=relu&lr=3"
@@ -293,8 +311,9 @@ _MEASUREMENTS = (
     ),
     Measurement(
         "sigmoid_factor_depth_10",
-        "The best case of the product of ten sigmoid slopes: the maximum slope "
-        "to the tenth power.",
+        "The largest possible product of ten sigmoid slopes, the maximum slope "
+        "to the tenth power. It bounds the activation's own factor over ten "
+        "layers, but the weights multiply the gradient as well.",
         "factor",
         _sigmoid_factor_depth_10,
         _GRADIENT_DEMO,
@@ -306,6 +325,15 @@ _MEASUREMENTS = (
         "slope",
         _sigmoid_mean_slope_digits,
         _GRADIENT_DEMO,
+    ),
+    Measurement(
+        "sigmoid_ratio_factor_per_layer",
+        "The factor by which one more hidden layer multiplied the gradient ratio "
+        f"of the fresh sigmoid networks on digits: the geometric mean from "
+        f"{DEPTHS[0]} to {DEPTHS[-1]} hidden layers.",
+        "factor",
+        _sigmoid_ratio_factor_per_layer,
+        _DEPTH_DEMO,
     ),
     Measurement(
         "sigmoid_gradient_ratio_depth_10",
@@ -388,10 +416,13 @@ _MEASUREMENTS = (
 _TABLES = (
     Table(
         "gradient_ratio_by_depth",
+        "Gradient ratio by depth",
         "First-layer over last-layer gradient norm of fresh networks on digits, "
         f"by number of hidden layers of {WIDTH} units (geometric mean over "
-        f"{len(SEEDS)} seeds), beside the sigmoid's best case.",
-        ("hidden layers", "sigmoid ratio", "ReLU ratio", "0.25 ^ layers"),
+        f"{len(SEEDS)} seeds). The last column is the bound on the product of "
+        "the sigmoid's slopes alone. The measured ratio also includes the "
+        "weights and each layer's inputs, so it can lie above that bound.",
+        ("hidden layers", "sigmoid ratio", "ReLU ratio", "slope bound 0.25 ^ layers"),
         _gradient_ratio_rows,
         _DEPTH_DEMO,
     ),
@@ -505,6 +536,7 @@ def _measure_table(table_id: str) -> MeasuredTable:
     )
     return MeasuredTable(
         id=record.id,
+        title=record.title,
         description=record.description,
         columns=record.columns,
         rows=rows,

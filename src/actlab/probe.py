@@ -91,6 +91,7 @@ class ProbeConfig:
 
 
 def _check_config(config: ProbeConfig) -> None:
+    _check_elementwise(config.activation)
     try:
         act = activations.get(config.activation, **dict(config.params))
         nn.resolve_activation(act)
@@ -110,6 +111,21 @@ def _check_config(config: ProbeConfig) -> None:
     _check_integer("batch_size", config.batch_size, *BATCH_RANGE)
     _check_integer("sample_size", config.sample_size, 1, MAX_SAMPLE)
     _check_integer("seed", config.seed, 0, 2**32 - 1)
+
+
+def _check_elementwise(name: str) -> None:
+    """Raise ``ProbeError`` for an activation that cannot act on hidden units."""
+    try:
+        spec = activations.spec(name)
+    except ValueError:
+        return  # _check_config reports the unknown name
+    if spec.vector:
+        raise ProbeError(
+            "activation",
+            f"{spec.name} cannot be a hidden activation: it turns a whole vector "
+            "of scores into probabilities, so it belongs in the output layer of "
+            "a classifier. Choose an elementwise activation such as relu or tanh.",
+        )
 
 
 def _check_hidden(hidden: Any) -> None:

@@ -403,10 +403,13 @@ SPECS.append(
             "The logarithm of the sigmoid, which is the log-probability a "
             "binary classifier assigns to the positive class. Computing it "
             "directly keeps losses on logits exact where the sigmoid itself "
-            "would round to 0 or 1. As a hidden activation it is a mirrored "
-            "softplus: linear for very negative z and flat near zero for large z."
+            "would round to 0 or 1. It is a building block of losses, such as "
+            "binary cross-entropy on logits, and is rarely used as a hidden "
+            "activation or as a network's output, so it suits no particular "
+            "role. Its curve is a mirrored softplus: linear for very negative z "
+            "and flat near zero for large z."
         ),
-        roles=frozenset({Role.HIDDEN}),
+        roles=frozenset(),
         flat_regions="z >> 0 (z > 7 gives a slope below 0.001)",
         initialiser="he",
     )

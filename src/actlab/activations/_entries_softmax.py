@@ -74,7 +74,8 @@ def _softmax(z, axis):
     :math:`s_i (1 - s_i)`. Both compute :math:`1 - s_i` for the largest
     :math:`s_i` as the sum of the other weights, so it does not round to 0
     when one logit dominates. The Jacobian's largest singular value never
-    exceeds 1/2 (``max_derivative``).
+    exceeds 1/2 (``max_derivative``), and each diagonal entry
+    :math:`s_i (1 - s_i)` never exceeds 1/4 (``extra["max_diagonal_derivative"]``).
 
     Examples
     --------
@@ -152,14 +153,20 @@ SPECS.append(
             "Turns a vector of scores into a probability distribution over "
             "classes: each output is positive and they sum to 1. Only "
             "differences between scores matter, so adding a constant to every "
-            "logit changes nothing. It is the output for a target with one of "
-            "several classes, paired with cross-entropy on the logits."
+            "logit changes nothing. It is not monotonic as a map of vectors: "
+            "raising one logit raises its own output and lowers every other "
+            "one. It is the output for a target with one of several classes, "
+            "paired with cross-entropy on the logits."
         ),
         roles=frozenset({Role.MULTICLASS_OUTPUT}),
         flat_regions="one logit far above the others (every s_i near 0 or 1)",
         saturates=True,
+        monotonic=False,
+        # The Jacobian's largest singular value, which bounds how much softmax
+        # can scale a gradient. The plotted diagonal s_i (1 - s_i) peaks lower.
         max_derivative=0.5,
         initialiser="xavier",
         vector=True,
+        extra={"max_diagonal_derivative": 0.25},
     )
 )

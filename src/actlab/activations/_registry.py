@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """Return ``repr(value)``, cut to ``limit`` characters for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Role(enum.StrEnum):
@@ -63,15 +70,19 @@ class Parameter:
             number = self._to_float(value, activation)
         if not self.contains(number):
             kind = "an integer" if self.integer else "a finite number"
+            if math.isfinite(number) and abs(number) > FLOAT32_MAX:
+                kind += f" of magnitude at most {FLOAT32_MAX:.3g}"
             raise ValueError(
-                f"invalid {self.name}={value!r} for {activation}: "
+                f"invalid {self.name}={_shown(value)} for {activation}: "
                 f"expected {kind} in {self.range_text()}"
             )
         return number
 
     def contains(self, number: float) -> bool:
         """Return whether ``number`` lies in the valid range (finite, in bounds)."""
-        if not math.isfinite(number):
+        # A parameter must fit in float32, because float32 and float16 input is
+        # computed with the parameter cast to float32.
+        if not math.isfinite(number) or abs(number) > FLOAT32_MAX:
             return False
         low, high = self.low, self.high
         if low is not None and (number < low or (self.low_open and number == low)):
@@ -94,7 +105,7 @@ class Parameter:
         if isinstance(value, str) and value in self.choices:
             return value
         raise ValueError(
-            f"invalid {self.name}={value!r} for {activation}: "
+            f"invalid {self.name}={_shown(value)} for {activation}: "
             f"choose one of {', '.join(map(repr, self.choices))}"
         )
 
@@ -105,7 +116,7 @@ class Parameter:
             return int(value) if isinstance(value, str) else operator.index(value)
         except (TypeError, ValueError):
             raise ValueError(
-                f"invalid {self.name}={value!r} for {activation}: "
+                f"invalid {self.name}={_shown(value)} for {activation}: "
                 f"expected an integer in {self.range_text()}"
             ) from None
 
@@ -114,9 +125,9 @@ class Parameter:
             if isinstance(value, bool):
                 raise TypeError
             return float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(
-                f"invalid {self.name}={value!r} for {activation}: "
+                f"invalid {self.name}={_shown(value)} for {activation}: "
                 f"expected a finite number in {self.range_text()}"
             ) from None
 
@@ -154,7 +165,7 @@ class Spec:
     roles: frozenset[Role]
     aliases: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
-    monotonic: bool = True  # g is non-decreasing (softmax: in its own logit)
+    monotonic: bool = True  # g is non-decreasing; a vector g in every output
     smooth: bool = True  # g' is continuous everywhere, so there are no kinks
     zero_centred: bool = False  # g(0) = 0 and E[g(Z)] = 0 for Z ~ N(0, 1)
     flat_regions: str = ""  # where |g'| falls below 0.001, in words; "" if nowhere
@@ -225,12 +236,12 @@ def spec(name: str) -> Spec:
     ``"Leaky-ReLU"`` finds ``leaky_relu``.
     """
     if not isinstance(name, str):
-        raise ValueError(f"activation name must be a string, got {name!r}")
+        raise ValueError(f"activation name must be a string, got {_shown(name)}")
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
     if key not in _SPECS:
         choices = ", ".join(sorted([*_SPECS, *_ALIASES]))
-        raise ValueError(f"unknown activation {name!r}: choose one of {choices}")
+        raise ValueError(f"unknown activation {_shown(name)}: choose one of {choices}")
     return _SPECS[key]
 
 

@@ -18,10 +18,14 @@ import click
 )
 def serve_command(host: str, port: int) -> None:
     """Serve the lab's pages and JSON API until interrupted."""
-    from ..web import serve
+    from ..web import Settings, serve
 
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     _check_free(host, port)
-    serve(host=host, port=port)
+    serve(host=host, port=port, settings=settings)
 
 
 def _check_free(host: str, port: int) -> None:

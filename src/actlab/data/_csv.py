@@ -41,7 +41,9 @@ _REGRESSION_FIX = (
 
 # A plain decimal number: no underscores, no "inf" or "nan", ASCII digits only
 # (Python's float() accepts all three).
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# Each part of the pattern can match a digit in only one way, so a long cell
+# that fails to match costs linear time, not quadratic.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "null", "none", "?", "-"})
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 

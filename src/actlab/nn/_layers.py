@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -426,10 +427,23 @@ def _per_hidden_layer(
     return hidden
 
 
+def _finite_bias(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number) or isinstance(value, bool):
+        raise ValueError(f"invalid bias={value!r}: expected a finite number")
+    return number
+
+
 def _per_layer_bias(bias: float | Sequence[float], n_layers: int) -> list[float]:
-    if isinstance(bias, int | float | np.number):
-        return [float(bias)] * (n_layers - 1) + [0.0]
-    biases = [float(value) for value in bias]
+    if isinstance(bias, int | float | np.number) and not isinstance(bias, bool):
+        biases = [_finite_bias(bias)] * (n_layers - 1) + [0.0]
+        return biases
+    if isinstance(bias, str | bytes | bool):
+        raise ValueError(f"invalid bias={bias!r}: give a number or one per layer")
+    biases = [_finite_bias(value) for value in bias]
     if len(biases) != n_layers:
         raise ValueError(
             f"got {len(biases)} biases for {n_layers} layer(s): give one number "

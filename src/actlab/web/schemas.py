@@ -135,7 +135,14 @@ class Facts(BaseModel):
     dead_region: str = Field(description="where g' is exactly zero, empty if nowhere")
     kinks: list[float] = Field(description="inputs where g' is not defined")
     kink_derivatives: str = Field(description="the value of g' chosen at each kink")
-    max_derivative: float | None = Field(description="sup |g'|, null if unbounded")
+    max_derivative: float | None = Field(
+        description="sup |g'|, null if unbounded; for softmax the Jacobian's "
+        "largest singular value"
+    )
+    max_plotted_derivative: float | None = Field(
+        description="sup |g'| of the derivative curve that the explorer plots "
+        "(for softmax the Jacobian diagonal), null if unbounded"
+    )
 
     @staticmethod
     def fields_of(spec: activations.Spec) -> dict[str, Any]:
@@ -162,6 +169,9 @@ class Facts(BaseModel):
             "kinks": list(spec.kinks),
             "kink_derivatives": spec.kink_derivatives,
             "max_derivative": _finite_or_none(spec.max_derivative),
+            "max_plotted_derivative": _finite_or_none(
+                spec.extra.get("max_diagonal_derivative", spec.max_derivative)
+            ),
         }
 
 

@@ -53,8 +53,14 @@ class Settings:
             raise ValueError(
                 f"invalid ACTLAB_PORT={port_text!r}: expected an integer port"
             ) from None
+        log_level = os.environ.get("ACTLAB_LOG_LEVEL", defaults.log_level).lower()
+        if log_level not in LOG_LEVELS:
+            raise ValueError(
+                f"invalid ACTLAB_LOG_LEVEL={log_level!r}: choose one of "
+                f"{', '.join(LOG_LEVELS)}"
+            )
         return cls(
             host=os.environ.get("ACTLAB_HOST", defaults.host),
             port=port,
-            log_level=os.environ.get("ACTLAB_LOG_LEVEL", defaults.log_level).lower(),
+            log_level=log_level,
         )

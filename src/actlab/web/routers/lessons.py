@@ -60,6 +60,7 @@ class MeasuredTableOut(BaseModel):
     """A table of numbers measured on this machine."""
 
     id: str
+    title: str
     description: str
     columns: list[str]
     rows: list[list[float]]
@@ -112,6 +113,7 @@ def _measured_table(table_id: str) -> MeasuredTableOut:
     result = measurements.measure_table(table_id)
     return MeasuredTableOut(
         id=result.id,
+        title=result.title,
         description=result.description,
         columns=list(result.columns),
         rows=[list(row) for row in result.rows],

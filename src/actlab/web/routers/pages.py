@@ -57,6 +57,7 @@ def explorer(request: Request) -> Response:
         "points": request.app.state.settings.explorer_points,
         "default_start": curves.DEFAULT_START,
         "default_stop": curves.DEFAULT_STOP,
+        "z_limit": curves.Z_LIMIT,
         "property_labels": PROPERTY_LABELS,
         "version": __version__,
         "slider_step": slider_step,

@@ -14,6 +14,7 @@
   const points = root.dataset.points;
   const defaultStart = Number(root.dataset.defaultStart);
   const defaultStop = Number(root.dataset.defaultStop);
+  const zLimit = Number(root.dataset.zLimit);
   const valuePlot = document.getElementById("value-plot");
   const derivativePlot = document.getElementById("derivative-plot");
   const messageBox = document.getElementById("messages");
@@ -29,6 +30,10 @@
   // Messages about the URL, from the server, stay until the first user action.
   let urlMessages = [...messageBox.querySelectorAll("li")].map((li) => li.textContent);
   let curveErrors = [];
+  // The last valid z range: the plots and the URL keep it while the inputs hold
+  // an invalid one, and the message about the inputs stays until they are fixed.
+  let shownRange = { start: startInput.value, stop: stopInput.value };
+  let rangeError = null;
   let curves = new Map();
   let curvesStale = true;
   let generation = 0;
@@ -121,10 +126,27 @@
     }
   }
 
+  // Check the typed range as the curve API does, echoing the text as typed.
+  function checkRange() {
+    const start = startInput.value.trim();
+    const stop = stopInput.value.trim();
+    const expected = `expected a finite number in [${-zLimit}, ${zLimit}]`;
+    for (const [field, text] of [["start", start], ["stop", stop]]) {
+      const number = text === "" ? NaN : Number(text);
+      if (!Number.isFinite(number) || Math.abs(number) > zLimit) {
+        return { error: `invalid ${field}='${text}': ${expected}` };
+      }
+    }
+    if (!(Number(start) < Number(stop))) {
+      return { error: `invalid stop=${stop}: expected a number greater than start=${start}` };
+    }
+    return { range: { start, stop } };
+  }
+
   function writeUrl(names) {
     const fields = [["show", names.join(",")]];
-    if (Number(startInput.value) !== defaultStart) fields.push(["start", startInput.value]);
-    if (Number(stopInput.value) !== defaultStop) fields.push(["stop", stopInput.value]);
+    if (Number(shownRange.start) !== defaultStart) fields.push(["start", shownRange.start]);
+    if (Number(shownRange.stop) !== defaultStop) fields.push(["stop", shownRange.stop]);
     if (Number(zInput.value) !== 0) fields.push(["z", zInput.value]);
     for (const name of names) {
       for (const control of cardOf(name).querySelectorAll("[data-param]")) {
@@ -154,7 +176,7 @@
   }
 
   function fetchCurves(names) {
-    const range = { start: startInput.value, stop: stopInput.value, points };
+    const range = { ...shownRange, points };
     return fetchEach(names, "curve", (name) => ({ ...range, ...paramsOf(name) }));
   }
 
@@ -252,10 +274,11 @@
   function showFacts() {
     for (const [name, curve] of curves) {
       const card = cardOf(name);
-      const maxDerivative = curve.facts.max_derivative;
+      const maxDerivative = curve.facts.max_plotted_derivative;
+      const note = curve.facts.properties.vector ? " (of the plotted Jacobian diagonal)" : "";
       card.querySelector('[data-fact="range"]').textContent = curve.facts.output_range.text;
       card.querySelector('[data-fact="max-derivative"]').textContent =
-        maxDerivative === null ? "unbounded" : formatNumber(maxDerivative);
+        (maxDerivative === null ? "unbounded" : formatNumber(maxDerivative)) + note;
     }
   }
 
@@ -278,6 +301,9 @@
     const current = ++generation;
     const names = selectedNames();
     const refetch = curvesStale;
+    const checked = checkRange();
+    rangeError = checked.error ?? null;
+    if (checked.range) shownRange = checked.range;
     paint(names);
     writeUrl(names);
     const z = zInput.value;
@@ -293,7 +319,8 @@
       fitZ();
       showFacts();
     }
-    showMessages([...urlMessages, ...curveErrors, ...pointResult.errors]);
+    const inputErrors = rangeError ? [`${rangeError}. The plots keep the last valid range.`] : [];
+    showMessages([...urlMessages, ...inputErrors, ...curveErrors, ...pointResult.errors]);
     await draw(names, pointResult.fetched, Number(z));
     fillReadout(names, pointResult.fetched);
     if (current === generation) document.body.dataset.revision = String(++revision);

@@ -5,6 +5,8 @@
 (() => {
   const DEBOUNCE_MS = 30;
   const GAUGE_WIDTH = 170;
+  // A bounded unit reads "capped" once a passes this share of its upper bound.
+  const NEAR_CAP = 0.95;
 
   const root = document.getElementById("flow");
   const actSuffix = root.dataset.actSuffix;
@@ -107,11 +109,13 @@
       capLine.setAttribute("x1", String(position(cap)));
       capLine.setAttribute("x2", String(position(cap)));
     }
-    const text = cap === null
-      ? `no upper limit · ${unit.range_text}`
-      : `capped at ${formatNumber(cap)} · ${unit.range_text}`;
+    // "capped" only when a sits near its ceiling; otherwise the range is enough.
+    const nearCap = cap !== null && unit.a > NEAR_CAP * cap;
+    let text = `range ${unit.range_text}`;
+    if (cap === null) text = `no upper limit · ${unit.range_text}`;
+    else if (nearCap) text = `capped at ${formatNumber(cap)} · ${unit.range_text}`;
     setText(node, "gauge", text);
-    node.classList.toggle("capped", cap !== null);
+    node.classList.toggle("capped", nearCap);
   }
 
   function drawOutput(result) {

@@ -13,6 +13,7 @@
   const startButton = document.getElementById("probe-start");
   const stopButton = document.getElementById("probe-stop");
   const activationLabel = document.getElementById("probe-activation");
+  const activationSelect = document.getElementById("probe-activation-select");
   const datasetSelect = document.getElementById("probe-dataset");
   const seedInput = document.getElementById("probe-seed");
   const rateInput = document.getElementById("probe-learning-rate");
@@ -27,13 +28,25 @@
   let curve = null; // { z, derivative, start, stop } of the running activation
   let curveRequest = null;
   let frames = 0;
+  // Once the learner picks from the probe's menu, ticking boxes no longer moves it.
+  let pickedByHand = false;
 
-  function firstChosen() {
+  // The menu lists only elementwise entries, which can be hidden activations.
+  function followChecked() {
+    if (pickedByHand) return;
+    const offered = new Set([...activationSelect.options].map((option) => option.value));
     const checked = new Set(
       [...document.querySelectorAll('input[name="show"]:checked')].map((box) => box.value),
     );
-    const card = [...document.querySelectorAll("article.entry")].find((entry) =>
-      checked.has(entry.dataset.entry));
+    const first = [...document.querySelectorAll("article.entry")]
+      .map((card) => card.dataset.entry)
+      .find((name) => checked.has(name) && offered.has(name));
+    if (first) activationSelect.value = first;
+  }
+
+  function firstChosen() {
+    const name = activationSelect.value;
+    const card = document.querySelector(`article.entry[data-entry="${CSS.escape(name)}"]`);
     if (!card) return null;
     const params = {};
     for (const control of card.querySelectorAll("[data-param]")) {
@@ -44,8 +57,9 @@
   }
 
   function showChosen() {
+    followChecked();
     const chosen = firstChosen();
-    activationLabel.textContent = chosen ? chosen.name : "the first chosen activation";
+    activationLabel.textContent = chosen ? chosen.name : "the chosen activation";
     startButton.disabled = chosen === null || running !== null;
   }
 
@@ -168,7 +182,7 @@
       setStatus(`Stopped at step ${message.step}: ${message.reason}.`);
     } else if (message.type === "error") {
       setRunning(null);
-      setStatus(`The probe rejected the settings: ${message.message}`, true);
+      setStatus(`The probe could not train with these settings: ${message.message}`, true);
     }
   }
 
@@ -179,7 +193,9 @@
       const opened = new WebSocket(`${protocol}://${location.host}/ws/probe`);
       opened.addEventListener("message", onMessage);
       opened.addEventListener("open", () => resolve(opened));
-      opened.addEventListener("error", () => reject(new Error("the probe socket failed")));
+      opened.addEventListener("error", () => reject(new Error(
+        "Could not connect to the probe on the server. Check that actlab serve is still running.",
+      )));
       opened.addEventListener("close", () => {
         if (running) setStatus("The connection to the server closed.", true);
         setRunning(null);
@@ -224,6 +240,10 @@
   // A hidden page stops its run, so the server trains only for someone watching.
   document.addEventListener("visibilitychange", () => {
     if (document.hidden && running) stop();
+  });
+  activationSelect.addEventListener("change", () => {
+    pickedByHand = true;
+    showChosen();
   });
   startButton.addEventListener("click", start);
   stopButton.addEventListener("click", stop);
