@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from actlab import activations, nn
 from actlab.probe import Probe, ProbeConfig, ProbeError, dataset_names
@@ -311,3 +312,39 @@ def test_probe_menu_lists_elementwise(offline_page, live_server):
     page.select_option("#probe-activation-select", "relu")
     assert page.text_content("#probe-activation") == "relu"
     assert offline_page.errors == []
+
+
+def test_socket_rejects_binary_and_deep_json(client):
+    with client.websocket_connect("/ws/probe") as socket:
+        socket.send_bytes(b"\x00\x01")
+        binary = socket.receive_json()
+        socket.send_text("[" * 100_000 + "]" * 100_000)
+        deep = socket.receive_json()
+        huge = "1" * 400
+        socket.send_text(
+            '{"type": "start", "activation": "elu", "params": {"alpha": ' + huge + "}}"
+        )
+        overflow = socket.receive_json()
+    assert binary["type"] == "error"
+    assert "binary" in binary["message"]
+    assert deep["type"] == "error"
+    assert overflow["type"] == "error"
+    assert overflow["field"] == "params"
+
+
+def test_socket_rejects_foreign_origin(client):
+    headers = {"origin": "http://elsewhere.invalid"}
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws/probe", headers=headers) as socket,
+    ):
+        socket.receive_json()
+    assert closed.value.code == 1008
+
+
+def test_socket_accepts_own_origin(client):
+    headers = {"origin": "http://testserver"}
+    with client.websocket_connect("/ws/probe", headers=headers) as socket:
+        socket.send_json({"type": "stop"})
+        reply = socket.receive_json()
+    assert reply["type"] != "error"

@@ -8,7 +8,7 @@ lesson, so it makes the checks that span files, such as that a link to
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -159,24 +159,41 @@ class Card(_Strict):
 
 
 class Drill(_Strict):
-    """A predict-then-observe drill: a question, then the lab state to check it.
+    """A drill template: a question, then the lab state to check it.
 
     A drill has a prompt, the expected outcome and the lab state where the
-    learner observes it. Graded choices are not part of the model yet.
+    learner observes it. ``kind`` selects how ``actlab.practice`` generates and
+    grades it: ``predict`` (predict a run's outcome, then run it),
+    ``numeric`` (a value of g or g') or ``choice`` (pick an activation).
+    ``params`` holds the kind's settings, which ``actlab.practice`` checks.
     """
 
     id: Id
     prompt: Text
     expected: Text
     opens: LabTarget
+    kind: Literal["predict", "numeric", "choice"] = "predict"
+    concept: Id | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrderingStep(_Strict):
+    """One step of an ordering set, with the reason it sits where it does."""
+
+    id: Id
+    text: Text
+    reason: Text
 
 
 class OrderingSet(_Strict):
-    """Steps to put in order, listed in ``steps`` in the correct order."""
+    """Steps to put in order, listed in ``steps`` in the correct order.
+
+    A step is plain text, or an ``OrderingStep`` with an id and a reason.
+    """
 
     id: Id
     title: Text
-    steps: tuple[Text, ...] = Field(min_length=3)
+    steps: tuple[OrderingStep | Text, ...] = Field(min_length=3)
     explanation: Text | None = None
 
 

@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actlab import probe
 
+from ..origin import reject_foreign_origin
+
 logger = logging.getLogger("actlab.web")
 router = APIRouter(tags=["probe"])
 
@@ -98,7 +100,16 @@ def parse_start(message: dict[str, Any]) -> StartMessage:
         start.to_config()
     except probe.ProbeError as error:
         raise InvalidMessage(error.field, str(error)) from None
+    except (ValueError, OverflowError) as error:
+        raise InvalidMessage("params", str(error)) from None
     return start
+
+
+# Probe sockets open at once in this process, and the limit on them: each one
+# may train a network in a worker thread.
+_OPEN: set[str] = set()
+MAX_PROBES = 16
+MAX_MESSAGE_CHARS = 10_000
 
 
 def _error(field: str | None, message: str) -> dict[str, Any]:
@@ -191,28 +202,54 @@ async def _handle(session: _Session, message: Any) -> None:
 @router.websocket("/ws/probe")
 async def probe_socket(socket: WebSocket) -> None:
     """Stream probe frames for the runs that the client starts and stops."""
+    if await reject_foreign_origin(socket):
+        return
+    if len(_OPEN) >= MAX_PROBES:
+        await socket.accept()
+        await socket.send_json(
+            _error(
+                "session",
+                f"too many probes are running ({MAX_PROBES}); close another "
+                "explorer tab and try again",
+            )
+        )
+        await socket.close(code=1013)
+        return
     await socket.accept()
     session = _Session(socket)
+    _OPEN.add(session.id)
     try:
         while True:
-            text = await socket.receive_text()
+            received = await socket.receive()
+            if received["type"] == "websocket.disconnect":
+                break
             try:
-                message = _decode(text)
+                message = _decode(received.get("text"))
                 await _handle(session, message)
             except InvalidMessage as error:
                 logger.info("probe %s rejected a message: %s", session.id, error)
-                await session.send(_error(error.field, str(error)))
+                await session.send(_error(error.field, str(error)[:500]))
     except WebSocketDisconnect:
         pass
     finally:
+        _OPEN.discard(session.id)
         await session.stop("the socket closed")
 
 
-def _decode(text: str) -> Any:
+def _decode(text: str | None) -> Any:
+    if text is None:
+        raise InvalidMessage(None, "invalid message: send JSON text, not binary")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidMessage(
+            None, f"invalid message: longer than {MAX_MESSAGE_CHARS} characters"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidMessage(None, f"invalid message: not JSON ({error})") from None
+    except (RecursionError, ValueError) as error:
+        # Nesting too deep to parse, or an integer too long to convert.
+        raise InvalidMessage(None, f"invalid message: {error}") from None
 
 
 class ProbeOptions(BaseModel):
