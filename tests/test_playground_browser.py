@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import uvicorn
 from playwright.sync_api import Page
+
+from actlab.web import Settings, create_app
 
 pytestmark = pytest.mark.browser
 
@@ -213,7 +220,9 @@ def test_invalid_url_value_shows_message(offline_page, live_server):
     page = offline_page.page
     open_playground(page, f"{live_server}/playground?lr=abc&hidden=4,9&seed=5")
     assert page.is_visible("#url-messages")
-    assert page.inner_text('#url-messages li[data-field="lr"]').startswith("lr:")
+    assert page.inner_text('#url-messages li[data-field="lr"]').startswith(
+        "Learning rate: "
+    )
     assert page.is_visible('#url-messages li[data-field="hidden"]')
     state = run_state(page)
     assert state["lr"] == "0.03"
@@ -296,7 +305,10 @@ def test_csv_upload_and_its_error(offline_page, live_server):
     click(page, "upload")
     item = f'{RUN_A} [data-out="messages"] li'
     page.wait_for_selector(item)
-    assert "invalid CSV" in page.inner_text(item)
+    text = page.inner_text(item)
+    assert text.startswith("CSV file: ")
+    assert "text:" not in text
+    assert page.get_attribute(upload, "aria-invalid") == "true"
 
     rows = "\n".join(f"{i},{(i * 7) % 5},{i % 2}" for i in range(40))
     good = {
@@ -407,3 +419,97 @@ def test_export_shows_pytorch_code(offline_page, live_server):
     assert "torch" in page.input_value(text)
     assert page.is_visible(f'{RUN_A} [data-out="download"]')
     assert_clean(offline_page)
+
+
+def test_dead_relu_shows_zero_gradients(offline_page, live_server):
+    page = offline_page.page
+    query = "dataset=spiral&act=relu&hidden=4,2,2&lr=10"
+    open_playground(page, f"{live_server}/playground?{query}")
+    click(page, "step")
+    wait_epoch_above(page, 0)
+    page.wait_for_function(
+        "run => Number(document.querySelector(run).dataset.zeroGradients) > 0",
+        arg=RUN_A,
+    )
+    note = f'{RUN_A} [data-out="grad-note"]'
+    assert page.is_visible(note)
+    assert "0: no gradient reaches this layer" in page.inner_text(note)
+    dead = f'{RUN_A} [data-out="dead-note"]'
+    assert page.is_visible(dead)
+    assert "is dead" in page.inner_text(dead)
+    markers = page.evaluate(
+        """run => document.querySelector(run + ' [data-out="grad-plot"]').data
+            .filter((trace) => trace.name.endsWith(": 0")).length""",
+        RUN_A,
+    )
+    assert markers > 0
+    assert_clean(offline_page)
+
+
+def test_charts_start_at_epoch_zero(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    page.wait_for_function(
+        """run => document.querySelector(run + ' [data-out="grad-plot"]')
+            ?._fullLayout?.xaxis""",
+        arg=RUN_A,
+    )
+    ranges = page.evaluate(
+        """run => ["loss-plot", "grad-plot"].map((name) => {
+            const layout = document.querySelector(
+                `${run} [data-out="${name}"]`)._fullLayout;
+            return [layout.xaxis.range, layout.yaxis.range];
+        })""",
+        RUN_A,
+    )
+    for epochs, _ in ranges:
+        assert epochs[0] == 0
+        assert epochs[1] >= 10
+    low, high = ranges[1][1]
+    assert high - low >= 2
+    assert high - low < 20
+    assert page.is_hidden(f'{RUN_A} [data-out="grad-note"]')
+
+
+@pytest.fixture(scope="module")
+def idle_server() -> Iterator[str]:
+    """Serve the app with a 1.5 second idle timeout on a free loopback port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(Settings(port=port, playground_idle_seconds=1.5))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start serving"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def test_idle_close_offers_reconnect(offline_page, idle_server):
+    page = offline_page.page
+    open_playground(page, f"{idle_server}/playground?seed=4&lr=0.1")
+    step(page, 2)
+    banner = f'{RUN_A} [data-out="connection"]'
+    page.wait_for_selector(banner, state="visible", timeout=15000)
+    text = page.inner_text(banner)
+    assert "paused or hidden for 2 seconds" in text
+    assert "weights were lost" in text
+    assert run_data(page)["closeReason"] == "idle"
+
+    count = ready_count(page)
+    click(page, "reconnect")
+    wait_configured(page, after=count + 1)
+    assert page.is_hidden(banner)
+    assert run_state(page)["seed"] == "4"
+    assert run_state(page)["lr"] == "0.1"
+    assert epoch(page) == 0
+    assert offline_page.errors == []

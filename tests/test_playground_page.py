@@ -9,6 +9,7 @@ import pytest
 
 from actlab import activations, data
 from actlab.playground import PlaygroundState
+from actlab.web.routers.playground_page import FIELD_LABELS, field_label
 
 CONFIG = re.compile(
     r'<script type="application/json" id="playground-config">(.*?)</script>', re.S
@@ -123,7 +124,8 @@ def test_invalid_value_shows_message(client, field, value):
     config = page_config(response.text)
     fields = [message["field"] for message in config["messages"]]
     assert fields == [field]
-    assert f'<li data-field="{field}"><strong>{field}</strong>' in response.text
+    label = field_label(field)
+    assert f'<li data-field="{field}"><strong>{label}</strong>' in response.text
     defaults = PlaygroundState().to_query()
     assert config["state"].get(field) == defaults.get(field)
     assert config["state"][other] == "30"
@@ -168,3 +170,15 @@ def test_feature_toggles_listed(client):
     features = page_config(client.get("/playground").text)["features"]
     keys = [key for key, _ in features]
     assert keys == ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
+
+
+def test_field_labels_cover_every_state_key():
+    keys = set(PlaygroundState().to_query()) | {"edits"}
+    assert keys <= set(FIELD_LABELS)
+
+
+def test_page_config_sends_field_labels(client):
+    config = page_config(client.get("/playground").text)
+    assert config["field_labels"]["text"] == "CSV file"
+    assert config["field_labels"]["from"] == "Weight edit"
+    assert config["idle_seconds"] > 0

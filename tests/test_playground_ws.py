@@ -151,6 +151,32 @@ def test_invalid_message_names_field(ws, message, field):
     assert ws.receive_json() == {"type": "pong"}
 
 
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            {"type": "edit_weight", "layer": 0, "to": 0, "value": 1},
+            "missing the source unit ('from')",
+        ),
+        (
+            {"type": "edit_weight", "layer": 0, "from": 99, "to": 0, "value": 1},
+            "invalid source unit ('from') 99",
+        ),
+        (
+            {"type": "upload_csv", "text": "a,b,y\n1,2,0\n3,zz,1\n", "target": "y"},
+            "row 3, column 2 ('b')",
+        ),
+        ({"type": "visibility"}, "missing the page visibility ('visible')"),
+    ],
+)
+def test_error_message_is_plain_english(ws, message, expected):
+    ws.send_json(message)
+    error, _ = receive_until(ws, "error")
+    assert error["message"].startswith(expected)
+    assert "message" not in error["message"]
+    assert "invalid CSV" not in error["message"]
+
+
 def test_invalid_set_changes_nothing(ws):
     ws.send_json({"type": "set", "lr": 0.1, "rate": "x"})
     receive_until(ws, "error")
@@ -331,6 +357,7 @@ def test_idle_session_is_closed():
             while True:
                 received.append(ws.receive_json()["type"])
         assert closed.value.code == 1000
+        assert closed.value.reason == "idle"
         assert received[0] == "ready"
         assert len(app.state.playground) == 0
 

@@ -74,11 +74,16 @@ fix). The weights go back to those at the start of the diverging epoch.
 
 ``error``: ``field`` (the message key or state key at fault, ``type`` for an
 unknown message, ``message`` for text that is not a JSON object, ``session``
-for the session cap) and ``message``. The socket stays open, except at the
-session cap, where the server sends the error and closes with code 1013.
+for the session cap) and ``message``. The message is plain English for the
+learner, names values by what they are rather than by their message keys, and
+does not start with the field, so the page prefixes its own label for the
+control. The socket stays open, except at the session cap, where the server
+sends the error and closes with code 1013.
 
 ``export`` and ``pong`` as agreed. The server closes a socket whose page has
-been hidden or paused with no message for the idle timeout (code 1000).
+been hidden or paused with no message for the idle timeout (code 1000,
+reason ``idle``). Its session and weights are gone, so a page that reconnects
+sends ``configure`` with its state and starts again at epoch 0.
 """
 
 from ._export import FORMATS, export, model_dict, pytorch_code, torch_activation

@@ -110,14 +110,14 @@ def prepare_csv(dataset: data.Dataset) -> data.Dataset:
     if dataset.n_features != 2:
         raise InvalidField(
             "text",
-            f"invalid CSV: the playground draws two features, but this table has "
+            f"the playground draws two features, but this table has "
             f"{dataset.n_features} ({', '.join(dataset.feature_names)}); keep two "
             "numeric columns and the target",
         )
     if dataset.n_samples < 4:
         raise InvalidField(
             "text",
-            f"invalid CSV: it has {dataset.n_samples} data rows, and the playground "
+            f"it has {dataset.n_samples} data rows, and the playground "
             "needs at least 4 to split into train and test sets",
         )
     X = dataset.X
@@ -257,7 +257,7 @@ class Session:
         if self.uploaded is None:
             raise InvalidField(
                 "dataset",
-                "invalid dataset=csv: upload a CSV file first (upload_csv), or "
+                "no CSV file uploaded yet: upload one first, or "
                 "choose circle, xor, gauss, spiral, plane, multigauss or blobs",
             )
         return self.uploaded
@@ -327,7 +327,7 @@ class Session:
         try:
             table = data.load_csv(text, target, name="upload")
         except (ValueError, TypeError) as error:
-            raise InvalidField("text", f"invalid CSV: {error}") from None
+            raise InvalidField("text", str(error)) from None
         prepared = prepare_csv(table)
         with self.lock:
             previous, self.uploaded = self.uploaded, prepared
@@ -376,7 +376,8 @@ class Session:
                 number = math.nan
             if not (math.isfinite(number) and abs(number) <= 1e6):
                 raise InvalidField(
-                    "value", f"invalid value={value!r}: expected a finite number"
+                    "value",
+                    f"invalid new weight ('value') {value!r}: expected a finite number",
                 )
             edits = {(e[0], e[1], e[2]): e[3] for e in self.state.edits}
             edits[(layer, source, target)] = number
@@ -652,9 +653,14 @@ class Session:
 def _index(field: str, value: Any, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
         raise InvalidField(
-            field, f"invalid {field}={value!r}: expected an integer from 0 to {high}"
+            field,
+            f"invalid {_INDEX_NAMES[field]} ('{field}') {value!r}: expected an "
+            f"integer from 0 to {high}",
         )
     return value
+
+
+_INDEX_NAMES = {"layer": "layer", "from": "source unit", "to": "target unit"}
 
 
 def _number(value: float) -> float | None:

@@ -31,6 +31,8 @@ UNIT_MAP_SIZE = 20
 MAX_MESSAGE_CHARS = 4 * 2**20
 MAX_STEP_EPOCHS = 1000
 CLOSE_TRY_AGAIN_LATER = 1013
+# The close reason of a socket whose session expired, which the page explains.
+IDLE_CLOSE_REASON = "idle"
 
 
 def get_manager(app: FastAPI) -> pg.SessionManager:
@@ -196,7 +198,8 @@ class Connection:
             if handler is None:
                 raise pg.InvalidField(
                     "type",
-                    f"invalid type={kind!r}: use one of {', '.join(self.handlers)}",
+                    f"unknown request type {kind!r}: use one of "
+                    f"{', '.join(self.handlers)}",
                 )
             await handler(message)
         except pg.InvalidField as error:
@@ -206,28 +209,29 @@ class Connection:
                 "playground session %s: failed to handle a message", self.session.id
             )
             await self.send(
-                _error("type", "the server failed to handle this message; see its log")
+                _error("type", "the server failed to handle this request; see its log")
             )
 
     def parse(self, text: str | None, data: bytes | None) -> dict[str, Any]:
         if text is None:
             raise pg.InvalidField(
-                "message", "invalid message: send JSON text, not binary data"
+                "message", "invalid request: send JSON text, not binary data"
             )
         if len(text) > MAX_MESSAGE_CHARS:
             raise pg.InvalidField(
                 "message",
-                f"invalid message: {len(text)} characters, at most {MAX_MESSAGE_CHARS}",
+                f"request too long: {len(text)} characters, "
+                f"at most {MAX_MESSAGE_CHARS}",
             )
         try:
             message = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             raise pg.InvalidField(
-                "message", "invalid message: not valid JSON text"
+                "message", "invalid request: not valid JSON text"
             ) from None
         if not isinstance(message, dict):
             raise pg.InvalidField(
-                "message", "invalid message: expected a JSON object with a type"
+                "message", "invalid request: expected a JSON object with a type"
             )
         return message
 
@@ -323,7 +327,7 @@ class Connection:
             for session_id in self.manager.expire_idle():
                 logger.info("playground session %s expired after idling", session_id)
             if self.session.id not in self.manager:
-                await self.websocket.close(code=1000)
+                await self.websocket.close(code=1000, reason=IDLE_CLOSE_REASON)
                 return
 
     # --- handlers ------------------------------------------------------------
@@ -348,8 +352,8 @@ class Connection:
         if not 1 <= epochs <= MAX_STEP_EPOCHS:
             raise pg.InvalidField(
                 "epochs",
-                f"invalid epochs={message.get('epochs')!r}: expected an integer "
-                f"from 1 to {MAX_STEP_EPOCHS}",
+                f"invalid number of epochs {message.get('epochs')!r}: expected "
+                f"an integer from 1 to {MAX_STEP_EPOCHS}",
             )
         self.session.playing = False
         async with self.slots:
@@ -371,7 +375,8 @@ class Connection:
             extra = ", ".join(sorted(keys - allowed)) or "nothing"
             raise pg.InvalidField(
                 next(iter(sorted(keys - allowed)), "type"),
-                f"invalid set message with {extra}: give any of lr, reg, rate, batch",
+                f"cannot change {extra} during a run: only the learning rate "
+                "(lr), regularisation (reg, rate) and batch size (batch) change live",
             )
         # Check every value before applying any, so a bad one changes nothing.
         checked = self.session.state.replace(
@@ -415,7 +420,7 @@ class Connection:
         fmt = _field(message, "format", str)
         if fmt not in pg.FORMATS:
             raise pg.InvalidField(
-                "format", f"invalid format={fmt!r}: choose one of json, pytorch"
+                "format", f"invalid export format {fmt!r}: choose json or pytorch"
             )
         reply = await asyncio.to_thread(pg.export, self.session, fmt)
         await self.send(_json(reply))
@@ -431,19 +436,34 @@ class Connection:
 
 
 def _field(message: dict[str, Any], key: str, kind: type) -> Any:
+    described = f"{_KEY_NAMES.get(key, key)} ('{key}')"
     if key not in message:
-        raise pg.InvalidField(key, f"missing {key} in a {message['type']} message")
+        raise pg.InvalidField(key, f"missing {described}")
     value = message[key]
     if kind is bool and not isinstance(value, bool):
-        raise pg.InvalidField(key, f"invalid {key}={value!r}: expected true or false")
+        raise pg.InvalidField(
+            key, f"invalid {described}: {value!r} is not true or false"
+        )
     if kind is not object and not isinstance(value, kind):
         raise pg.InvalidField(
-            key, f"invalid {key}={value!r}: expected a {_KIND_NAMES[kind]}"
+            key, f"invalid {described}: {value!r} is not a {_KIND_NAMES[kind]}"
         )
     return value
 
 
 _KIND_NAMES = {dict: "JSON object", str: "string", bool: "boolean"}
+# What each message key is, in the words that an error shows to the learner.
+_KEY_NAMES = {
+    "state": "the settings",
+    "layer": "the layer",
+    "from": "the source unit",
+    "to": "the target unit",
+    "value": "the new weight",
+    "visible": "the page visibility",
+    "format": "the export format",
+    "text": "the file's text",
+    "target": "the target column",
+}
 
 
 def _reject_constant(name: str) -> None:

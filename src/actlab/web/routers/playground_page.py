@@ -24,11 +24,53 @@ from actlab.playground._state import (
     REGULARISERS,
 )
 
+from ..settings import Settings
 from ..templating import templates
 
 router = APIRouter(tags=["pages"])
 
 OPTIMISER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+
+# The control that each error ``field`` (a URL key or a socket message key)
+# belongs to, as the page labels it. An error names its control this way.
+FIELD_LABELS = {
+    "dataset": "Dataset",
+    "noise": "Noise",
+    "ratio": "Training share",
+    "batch": "Batch size",
+    "seed": "Seed",
+    "points": "Points",
+    "features": "Input features",
+    "hidden": "Hidden layers",
+    "act": "Activation",
+    "output": "Output",
+    "loss": "Loss",
+    "opt": "Optimiser",
+    "lr": "Learning rate",
+    "reg": "Regularisation",
+    "rate": "Reg. rate",
+    "init": "Initialiser",
+    "edits": "Weight edits",
+    "layer": "Weight edit",
+    "from": "Weight edit",
+    "to": "Weight edit",
+    "value": "Weight edit",
+    "text": "CSV file",
+    "csv": "CSV file",
+    "target": "Target column",
+    "epochs": "Step",
+    "format": "Export",
+    "state": "Settings",
+    "visible": "Page visibility",
+    "type": "Request",
+    "message": "Request",
+    "session": "Session",
+}
+
+
+def field_label(field: str) -> str:
+    """Return the page's label for the control behind an error ``field``."""
+    return FIELD_LABELS.get(field, field)
 
 
 def read_query(
@@ -70,12 +112,18 @@ def dataset_choices() -> list[tuple[str, str]]:
     return [(name, tasks.get(name, "uploaded")) for name in playground.DATASETS]
 
 
-def page_config(state: dict[str, str], messages: list[tuple[str, str]]) -> dict:
+def page_config(
+    state: dict[str, str],
+    messages: list[tuple[str, str]],
+    idle_seconds: float = Settings.playground_idle_seconds,
+) -> dict:
     """Return what the page's script needs: the state and the generated choices."""
     return {
         "state": state,
         "defaults": playground.PlaygroundState().to_query(),
         "messages": [{"field": f, "message": m} for f, m in messages],
+        "field_labels": FIELD_LABELS,
+        "idle_seconds": idle_seconds,
         "activations": list(playground.hidden_activation_names()),
         "features": list(playground.FEATURE_LABELS.items()),
         "max_layers": MAX_LAYERS,
@@ -90,8 +138,10 @@ def playground_page(request: Request) -> Response:
     state, messages = read_query(request.query_params)
     context: dict[str, Any] = {
         "state": state,
-        "messages": messages,
-        "config": page_config(state, messages),
+        "messages": [(field, field_label(field), text) for field, text in messages],
+        "config": page_config(
+            state, messages, request.app.state.settings.playground_idle_seconds
+        ),
         "datasets": dataset_choices(),
         "hidden_activations": playground.hidden_activation_names(),
         "output_activations": playground.output_activation_names(),

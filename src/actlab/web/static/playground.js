@@ -20,6 +20,16 @@
   const FEATURE_MAP_SIZE = 24;
   // A run that plays but gets no frame for this long shows a warning.
   const STALL_MS = 5000;
+  // The server closes an idle session's socket with this reason, and a
+  // socket over its session cap with this code.
+  const IDLE_CLOSE_REASON = "idle";
+  const CLOSE_TRY_AGAIN_LATER = 1013;
+  // The epoch axis shows at least this many epochs, from 0.
+  const MIN_EPOCH_SPAN = 10;
+  // Error fields of the CSV upload and the control that each one marks.
+  const ERROR_CONTROLS = { text: "csv-file", csv: "csv-file", target: "csv-target" };
+  // Log10 distance between the rows of zero-gradient markers, one per layer.
+  const ZERO_ROW_STEP = 0.2;
   const EXTENT = [-6, 6];
   const CLASS_COLOURS = [
     [8, 119, 189], [245, 147, 34], [44, 160, 44], [148, 103, 189],
@@ -223,15 +233,29 @@
         if (document.hidden) this.send({ type: "visibility", visible: false });
       });
       socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
-      socket.addEventListener("close", () => this.lost(socket));
+      socket.addEventListener("close", (event) => this.lost(socket, event));
     }
 
-    lost(socket) {
+    // Reconnecting sends ``configure`` with the state of the URL, so the run
+    // comes back with the same settings but fresh weights at epoch 0.
+    lost(socket, event) {
       if (socket !== this.socket || this.closing) return;
       this.root.dataset.connection = "closed";
+      this.root.dataset.closeReason = event?.reason ?? "";
       this.playRequested = false;
       this.setPlaying(false);
-      this.out("connection-text").textContent = "The connection to the server was lost.";
+      const idle = event?.reason === IDLE_CLOSE_REASON;
+      const busy = event?.code === CLOSE_TRY_AGAIN_LATER;
+      this.out("connection-text").textContent = idle
+        ? "The server ended this session because the page was paused or hidden " +
+          `for ${durationText(config.idle_seconds)}. Reconnect to start ` +
+          "again with the same settings; the trained weights were lost, so " +
+          "training restarts at epoch 0."
+        : busy
+          ? "The server is running as many sessions as it allows. Close another " +
+            "playground tab, then reconnect."
+          : "The connection to the server was lost. Reconnect to start again " +
+            "with the same settings; the trained weights were lost.";
       this.out("connection").hidden = false;
     }
 
@@ -567,11 +591,12 @@
       const list = box.querySelector("ul");
       const item = element("li");
       item.dataset.field = field ?? "";
-      if (field) item.append(element("strong", "", field), ": ");
+      const label = field ? (config.field_labels?.[field] ?? field) : "";
+      if (label) item.append(element("strong", "", label), ": ");
       item.append(text);
       list.append(item);
       box.hidden = false;
-      const control = field && this.field(field);
+      const control = field && this.field(ERROR_CONTROLS[field] ?? field);
       if (control) control.setAttribute("aria-invalid", "true");
     }
 
@@ -915,6 +940,7 @@
       const stats = frame.stats;
       if (!stats) return;
       this.drawUnitTable(stats);
+      this.drawDeadNote(stats);
       this.drawHistograms(stats);
     }
 
@@ -935,11 +961,29 @@
           const cell = element("td", "", value);
           const count = Number(value);
           if (c >= 3 && count > 0) cell.className = count * 10 > Number(cells[2]) ? "bad" : "warn";
+          if (c === 3 && count > 0 && count === Number(cells[2])) cell.textContent = `${value} (all)`;
           row.append(cell);
         });
         row.dataset.layer = String(l);
         return row;
       }));
+    }
+
+    // Name each hidden layer whose units are all dead: its outputs and its
+    // gradients are 0, so nothing before it learns again.
+    drawDeadNote(stats) {
+      const widths = this.widths();
+      const layers = (stats.dead ?? []).map((dead, l) => [dead, stats.units?.[l], l])
+        .filter(([dead, units, l]) => l < widths.length && dead > 0 && dead === units)
+        .map(([, , l]) => `layer ${l + 1}`);
+      const note = this.out("dead-note");
+      note.hidden = layers.length === 0;
+      note.textContent = layers.length
+        ? `Every unit of ${layers.join(" and ")} is dead (0: no gradient reaches ` +
+          "this layer or the ones before it), so training cannot revive it. " +
+          "Reset the run with a lower learning rate, or try leaky_relu."
+        : "";
+      this.root.dataset.deadLayers = String(layers.length);
     }
 
     drawHistograms(stats) {
@@ -1055,25 +1099,70 @@
           line: { color: "#1d232b", dash: "dot" } },
       ];
       const accuracy = this.metricName === "accuracy";
+      const lastEpoch = h.epoch.at(-1) ?? 0;
+      const epochAxis = {
+        title: { text: "epoch", standoff: 2 },
+        range: [0, Math.max(MIN_EPOCH_SPAN, lastEpoch)],
+      };
+      const losses = [...h.train_loss, ...h.test_loss].filter(Number.isFinite);
       Plotly.react(this.out("loss-plot"), traces.map(lineTrace), chartLayout(this.chartRevision, {
         showlegend: false,
         margin: { l: 44, r: 44, t: 8, b: 30 },
-        yaxis: { title: { text: "loss" }, rangemode: "tozero" },
+        xaxis: epochAxis,
+        yaxis: {
+          title: { text: "loss" }, rangemode: "tozero",
+          range: losses.length ? undefined : [0, 1],
+        },
         yaxis2: {
           overlaying: "y", side: "right", title: { text: metric }, showgrid: false,
           range: accuracy ? [0, 1.02] : undefined, tickformat: accuracy ? ".0%" : undefined,
           dtick: accuracy ? 0.25 : undefined,
         },
       }), CHART_CONFIG);
+      this.drawGradients(epochAxis);
+    }
+
+    // A log axis cannot show 0, so a zero norm is drawn as a marker at a
+    // floor below the smallest positive norm, and a note says what it means.
+    drawGradients(epochAxis) {
+      const h = this.history;
       const norms = h.grad_norms;
       const count = norms[0]?.length ?? 0;
-      const gradTraces = Array.from({ length: count }, (_, l) => lineTrace({
-        x: h.epoch, y: norms.map((n) => (n?.[l] > 0 ? n[l] : null)),
-        name: l < this.widths().length ? `layer ${l + 1}` : "output",
-        line: { color: LAYER_COLOURS[l % LAYER_COLOURS.length] },
-      }));
-      Plotly.react(this.out("grad-plot"), gradTraces, chartLayout(this.chartRevision, {
-        yaxis: { type: "log", title: { text: "‖∇W‖" }, exponentformat: "power" },
+      const positive = norms.flat().filter((v) => v > 0 && Number.isFinite(v));
+      const [low, high] = logRange(positive);
+      // Each layer's zero markers sit on their own row below the lowest
+      // decade, so layers that are all 0 do not hide one another.
+      const rowOf = (l) => low - ZERO_ROW_STEP * (l + 1);
+      const bottom = rowOf(count);
+      const traces = [];
+      let zeros = 0;
+      for (let l = 0; l < count; l += 1) {
+        const name = l < this.widths().length ? `layer ${l + 1}` : "output";
+        const colour = LAYER_COLOURS[l % LAYER_COLOURS.length];
+        const values = norms.map((n) => n?.[l]);
+        traces.push(lineTrace({
+          x: h.epoch, y: values.map((v) => (v > 0 ? v : null)), name,
+          line: { color: colour },
+        }));
+        const zero = values.map((v) => (v === 0 ? 10 ** rowOf(l) : null));
+        if (zero.some((v) => v !== null)) {
+          zeros += 1;
+          traces.push({
+            type: "scatter", mode: "markers", x: h.epoch, y: zero, name: `${name}: 0`,
+            marker: { symbol: "triangle-down", size: 6, color: colour },
+            hovertemplate: "0 (no gradient)<extra></extra>", showlegend: false,
+          });
+        }
+      }
+      this.root.dataset.zeroGradients = String(zeros);
+      this.out("grad-note").hidden = zeros === 0;
+      Plotly.react(this.out("grad-plot"), traces, chartLayout(this.chartRevision, {
+        xaxis: epochAxis,
+        yaxis: {
+          type: "log", title: { text: "‖∇W‖" }, exponentformat: "power",
+          range: [zeros ? bottom : low, high],
+          dtick: Math.max(1, Math.ceil((high - low) / 4)),
+        },
       }), CHART_CONFIG);
     }
   }
@@ -1082,8 +1171,12 @@
 
   const CHART_CONFIG = { displayModeBar: false, responsive: true };
 
+  // A line needs two points, so a trace of one point (epoch 0) is a marker.
   function lineTrace(trace) {
-    return { type: "scatter", mode: "lines", hovertemplate: "%{y:.4g}", ...trace };
+    const mode = trace.x.length === 1 ? "markers" : "lines";
+    return {
+      type: "scatter", mode, hovertemplate: "%{y:.4g}", cliponaxis: false, ...trace,
+    };
   }
 
   function chartLayout(revision, extra) {
@@ -1099,6 +1192,20 @@
       plot_bgcolor: "rgba(0,0,0,0)",
       ...extra,
     };
+  }
+
+  // The log10 range of a log axis for these positive values: at least two
+  // decades, and one decade of room below the smallest for zero markers.
+  function logRange(values) {
+    if (!values.length) return [-4, 0];
+    const low = Math.floor(Math.log10(Math.min(...values))) - 1;
+    const high = Math.max(Math.ceil(Math.log10(Math.max(...values))), low + 2);
+    return [low, high];
+  }
+
+  function durationText(seconds) {
+    if (seconds < 90) return `${Math.round(seconds)} seconds`;
+    return `${Math.round(seconds / 60)} minutes`;
   }
 
   function emptyHistory() {
