@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from actlab.web import Settings, create_app
+from actlab.web.routers import playground as playground_router
 
 MESSAGE_TYPES = {"ready", "data", "frame", "paused", "error", "export", "pong"}
 SMALL = {"points": "200", "hidden": "4"}
@@ -430,3 +431,45 @@ def test_session_start_stop_logged(client, caplog):
     assert any(f"session {session} started" in m for m in messages)
     assert any(f"session {session}: rejected lr" in m for m in messages)
     assert any(f"session {session} stopped" in m for m in messages)
+
+
+def test_upload_never_reads_a_path(ws, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+    ws.send_json({"type": "upload_csv", "text": str(secret), "target": "y"})
+    error, seen = receive_until(ws, "error")
+    assert error["field"] == "text"
+    assert "a,b" not in error["message"]
+    assert all(message["type"] != "data" for message in seen)
+
+
+def test_foreign_origin_rejected(client):
+    headers = {"origin": "http://elsewhere.invalid"}
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws/playground", headers=headers) as socket,
+    ):
+        socket.receive_json()
+    assert closed.value.code == 1008
+
+
+def test_huge_integer_is_a_message_error(ws):
+    ws.send_text('{"type": "set", "lr": ' + "9" * 400 + "}")
+    error, _ = receive_until(ws, "error")
+    assert error["field"] == "message"
+    assert "400 digits" in error["message"]
+
+
+def test_long_step_stops_at_time_limit(client, monkeypatch):
+    monkeypatch.setattr(playground_router, "MAX_STEP_SECONDS", 0.2)
+    socket, ws = open_session(
+        client, points="2000", batch="1", hidden="8,8,8,8,8,8", features="x1,x2,x1sq"
+    )
+    receive_until(ws, "frame")
+    ws.send_json({"type": "step", "epochs": 1000})
+    error, seen = receive_until(ws, "error")
+    frames = [message for message in seen if message["type"] == "frame"]
+    assert error["field"] == "epochs"
+    assert "stopped after" in error["message"]
+    assert frames[-1]["epoch"] < 1000
+    socket.__exit__(None, None, None)

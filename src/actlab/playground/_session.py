@@ -11,6 +11,7 @@ and a control that changes the learning rate never interleave inside a step.
 from __future__ import annotations
 
 import functools
+import io
 import math
 import threading
 import time
@@ -325,7 +326,9 @@ class Session:
         Raises ``InvalidField`` (field ``text``) with the loader's message.
         """
         try:
-            table = data.load_csv(text, target, name="upload")
+            # A text stream, so that the text is always read as CSV content:
+            # a one-line string would otherwise be taken for a file path.
+            table = data.load_csv(io.StringIO(text), target, name="upload")
         except (ValueError, TypeError) as error:
             raise InvalidField("text", str(error)) from None
         prepared = prepare_csv(table)

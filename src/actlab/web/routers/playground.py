@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from actlab import playground as pg
 
 from ..curves import InvalidInput
+from ..origin import reject_foreign_origin
 
 logger = logging.getLogger("actlab.web.playground")
 router = APIRouter(tags=["playground"])
@@ -30,6 +30,12 @@ OUTPUT_MAP_SIZE = 50
 UNIT_MAP_SIZE = 20
 MAX_MESSAGE_CHARS = 4 * 2**20
 MAX_STEP_EPOCHS = 1000
+# A step trains for at most MAX_STEP_SECONDS, and the steps of one socket for
+# at most STEP_WINDOW_BUDGET seconds in any STEP_WINDOW_SECONDS, so queued
+# step messages cannot keep a worker busy after their page has gone.
+MAX_STEP_SECONDS = 3.0
+STEP_WINDOW_SECONDS = 10.0
+STEP_WINDOW_BUDGET = 5.0
 CLOSE_TRY_AGAIN_LATER = 1013
 # The close reason of a socket whose session expired, which the page explains.
 IDLE_CLOSE_REASON = "idle"
@@ -91,6 +97,8 @@ def read_options() -> dict[str, Any]:
 @router.websocket("/ws/playground")
 async def playground_socket(websocket: WebSocket) -> None:
     """Run one playground session for the lifetime of the socket."""
+    if await reject_foreign_origin(websocket):
+        return
     await websocket.accept()
     manager = get_manager(websocket.app)
     try:
@@ -140,6 +148,8 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
+        self.step_window_start = 0.0
+        self.step_seconds_used = 0.0
         self.handlers = {
             "configure": self.on_configure,
             "play": self.on_play,
@@ -224,7 +234,11 @@ class Connection:
                 f"at most {MAX_MESSAGE_CHARS}",
             )
         try:
-            message = json.loads(text, parse_constant=_reject_constant)
+            message = json.loads(
+                text, parse_constant=_reject_constant, parse_int=_bounded_int
+            )
+        except _NumberTooLong as error:
+            raise pg.InvalidField("message", str(error)) from None
         except (ValueError, RecursionError):
             raise pg.InvalidField(
                 "message", "invalid request: not valid JSON text"
@@ -356,13 +370,31 @@ class Connection:
                 f"an integer from 1 to {MAX_STEP_EPOCHS}",
             )
         self.session.playing = False
-        async with self.slots:
-            _, reason = await asyncio.to_thread(
-                self.session.train_for, math.inf, epochs
+        now = asyncio.get_running_loop().time()
+        if now - self.step_window_start > STEP_WINDOW_SECONDS:
+            self.step_window_start, self.step_seconds_used = now, 0.0
+        budget = min(MAX_STEP_SECONDS, STEP_WINDOW_BUDGET - self.step_seconds_used)
+        if budget <= 0:
+            raise pg.InvalidField(
+                "epochs",
+                f"too many steps: stepping may use {STEP_WINDOW_BUDGET:g} s of "
+                f"training in {STEP_WINDOW_SECONDS:g} s; wait a moment or press play",
             )
+        async with self.slots:
+            began = asyncio.get_running_loop().time()
+            done, reason = await asyncio.to_thread(
+                self.session.train_for, budget, epochs
+            )
+            self.step_seconds_used += asyncio.get_running_loop().time() - began
         await self.send_frame()
         if reason is not None:
             await self.send_paused(reason)
+        elif done < epochs:
+            await self.send_error(
+                "epochs",
+                f"stopped after {done} of {epochs} epochs: one step trains for at "
+                f"most {MAX_STEP_SECONDS:g} s; press step again to go on",
+            )
 
     async def on_reset(self, message: dict[str, Any]) -> None:
         await asyncio.to_thread(self.session.reset)
@@ -433,6 +465,20 @@ class Connection:
 
     async def on_ping(self, message: dict[str, Any]) -> None:
         await self.send(_json({"type": "pong"}))
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _bounded_int(digits: str) -> int:
+    """Parse a JSON integer, rejecting one too long for any control to accept."""
+    if len(digits.lstrip("-")) > 30:
+        raise _NumberTooLong(
+            f"invalid request: the integer {digits[:20]}... has {len(digits)} "
+            "digits; no control takes more than 30"
+        )
+    return int(digits)
 
 
 def _field(message: dict[str, Any], key: str, kind: type) -> Any:
