@@ -782,3 +782,14 @@ def test_error_message_cuts_long_values():
     with pytest.raises(ValueError) as caught:
         activations.get("x" * 10_000)
     assert len(str(caught.value)) < 2_000
+
+
+@pytest.mark.parametrize("value", [None, "2", ["a", "b"]])
+def test_non_numeric_input_rejected(value):
+    with pytest.raises(TypeError, match="activations take numbers"):
+        activations.get("sigmoid")(value)
+
+
+def test_softmax_of_no_logits_rejected():
+    with pytest.raises(ValueError, match="at least one logit"):
+        activations.get("softmax")(np.zeros((2, 0)))

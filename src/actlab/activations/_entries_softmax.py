@@ -27,6 +27,11 @@ def _check_axis(z, axis):
             f"invalid axis={axis} for softmax of an array with {z.ndim} "
             f"dimension(s): choose an axis in [{-z.ndim}, {z.ndim - 1}]"
         )
+    if z.shape[axis] == 0:
+        raise ValueError(
+            f"softmax needs at least one logit along axis {axis}, but the input "
+            f"has shape {z.shape}; pass one score per class"
+        )
 
 
 def _weights(z, axis):

@@ -278,6 +278,12 @@ def _as_real_array(z: Any, argument: str) -> np.ndarray:
             f"activations take real input, but {argument} has dtype {array.dtype}; "
             "pass the real part explicitly if that is what you mean"
         )
+    if array.dtype.kind not in "biuf":
+        # Object arrays (None) and strings would be converted silently.
+        raise TypeError(
+            f"activations take numbers, but {argument} has dtype {array.dtype} "
+            f"({_shown(z)}); pass a number or an array of numbers"
+        )
     return array
 
 
