@@ -284,6 +284,14 @@ def test_valid_range_after_invalid_redraws(offline_page, live_server):
     open_explorer(page, f"{live_server}/?show={NAMES[0]}")
     set_range(page, "5", "-5")
     set_range(page, "-2", "2")
+    # Filling the two boxes can redraw twice; wait for the one with both ends.
+    page.wait_for_function(
+        """() => {
+            const x = document.getElementById('value-plot').data[0].x;
+            return x[0] === -2 && x[x.length - 1] === 2;
+        }""",
+        timeout=10_000,
+    )
     z = page.evaluate("document.getElementById('value-plot').data[0].x")
 
     assert not page.locator("#messages").is_visible()
