@@ -134,7 +134,7 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Spec:
-    """Everything actlab knows about one activation.
+    """The record of one activation: its functions and every fact about it.
 
     ``value(z, **params)`` and ``derivative(z, **params)`` receive a float array
     of float32 or float64 and return an array of the same shape and dtype;

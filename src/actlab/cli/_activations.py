@@ -38,14 +38,14 @@ def activations_command(as_json: bool) -> None:
 def _describe(spec: activations.Spec) -> dict:
     properties = [
         label
-        for label, holds in (
+        for label, applies in (
             ("monotonic", spec.monotonic),
             ("smooth", spec.smooth),
             ("zero-centred", spec.zero_centred),
             ("saturates", spec.saturates),
             ("can die", spec.can_die),
         )
-        if holds
+        if applies
     ]
     return {
         "name": spec.name,

@@ -12,6 +12,28 @@ import numpy as np
 from ._dataset import Dataset, Task
 
 
+def _from_bunch(
+    bunch,
+    task: Task,
+    name: str,
+    target_name: str,
+    description: str,
+    X: np.ndarray | None = None,
+) -> Dataset:
+    """Return a ``Dataset`` from a scikit-learn ``Bunch`` and our own labels."""
+    classes = () if task is Task.REGRESSION else tuple(map(str, bunch.target_names))
+    return Dataset(
+        X=bunch.data if X is None else X,
+        y=bunch.target,
+        task=task,
+        feature_names=tuple(bunch.feature_names),
+        target_name=target_name,
+        class_names=classes,
+        name=name,
+        description=description,
+    )
+
+
 def breast_cancer() -> Dataset:
     """Load the Wisconsin breast cancer set: 569 tumours, 30 features, 2 classes.
 
@@ -20,15 +42,11 @@ def breast_cancer() -> Dataset:
     """
     from sklearn.datasets import load_breast_cancer
 
-    bunch = load_breast_cancer()
-    return Dataset(
-        X=bunch.data,
-        y=bunch.target,
-        task=Task.BINARY,
-        feature_names=tuple(bunch.feature_names),
-        target_name="diagnosis",
-        class_names=tuple(bunch.target_names),
+    return _from_bunch(
+        load_breast_cancer(),
+        Task.BINARY,
         name="breast_cancer",
+        target_name="diagnosis",
         description=(
             "Wisconsin diagnostic breast cancer: 30 measurements of cell nuclei "
             "per tumour, labelled malignant (0) or benign (1)."
@@ -46,14 +64,12 @@ def digits() -> Dataset:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    return Dataset(
-        X=bunch.data / 16.0,
-        y=bunch.target,
-        task=Task.MULTICLASS,
-        feature_names=tuple(bunch.feature_names),
-        target_name="digit",
-        class_names=tuple(str(d) for d in bunch.target_names),
+    return _from_bunch(
+        bunch,
+        Task.MULTICLASS,
         name="digits",
+        target_name="digit",
+        X=bunch.data / 16.0,
         description=(
             "Handwritten digits 0 to 9 as 8x8 grey images (64 pixels in "
             "row-major order, scaled to [0, 1])."
@@ -65,15 +81,11 @@ def iris() -> Dataset:
     """Load Fisher's iris flowers: 150 flowers, 4 measurements in cm, 3 species."""
     from sklearn.datasets import load_iris
 
-    bunch = load_iris()
-    return Dataset(
-        X=bunch.data,
-        y=bunch.target,
-        task=Task.MULTICLASS,
-        feature_names=tuple(bunch.feature_names),
-        target_name="species",
-        class_names=tuple(bunch.target_names),
+    return _from_bunch(
+        load_iris(),
+        Task.MULTICLASS,
         name="iris",
+        target_name="species",
         description=(
             "Iris flowers: sepal and petal length and width in cm, labelled "
             "with one of 3 species (50 flowers each)."
@@ -88,15 +100,11 @@ def wine() -> Dataset:
     """
     from sklearn.datasets import load_wine
 
-    bunch = load_wine()
-    return Dataset(
-        X=bunch.data,
-        y=bunch.target,
-        task=Task.MULTICLASS,
-        feature_names=tuple(bunch.feature_names),
-        target_name="cultivar",
-        class_names=tuple(bunch.target_names),
+    return _from_bunch(
+        load_wine(),
+        Task.MULTICLASS,
         name="wine",
+        target_name="cultivar",
         description=(
             "Wines from three cultivars: 13 results of chemical analysis, "
             "labelled with the cultivar."
@@ -117,14 +125,11 @@ def diabetes() -> Dataset:
     """
     from sklearn.datasets import load_diabetes
 
-    bunch = load_diabetes(scaled=False)
-    return Dataset(
-        X=bunch.data,
-        y=np.asarray(bunch.target, dtype=np.float64),
-        task=Task.REGRESSION,
-        feature_names=tuple(bunch.feature_names),
-        target_name="progression",
+    return _from_bunch(
+        load_diabetes(scaled=False),
+        Task.REGRESSION,
         name="diabetes",
+        target_name="progression",
         description=(
             "Diabetes patients: age, sex, body mass index, blood pressure and "
             "six blood serum measurements, with a measure of disease "

@@ -165,7 +165,7 @@ class Drill(_Strict):
     learner observes it. ``kind`` selects how ``actlab.practice`` generates and
     grades it: ``predict`` (predict a run's outcome, then run it),
     ``numeric`` (a value of g or g') or ``choice`` (pick an activation).
-    ``params`` holds the kind's settings, which ``actlab.practice`` checks.
+    ``params`` contains the kind's settings, which ``actlab.practice`` checks.
     """
 
     id: Id

@@ -498,7 +498,7 @@ def _field(message: dict[str, Any], key: str, kind: type) -> Any:
 
 
 _KIND_NAMES = {dict: "JSON object", str: "string", bool: "boolean"}
-# What each message key is, in the words that an error shows to the learner.
+# Message keys as an error names them to the learner.
 _KEY_NAMES = {
     "state": "the settings",
     "layer": "the layer",
