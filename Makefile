@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 # The tests also run the PyTorch code that the playground exports, so they
 # install the torch extra (the CPU wheel of torch 2.13.0).
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev,torch]'
+	$(BIN)/pip install --quiet -e '.[dev,torch,postgres]'
 	touch $@ $(VENV)/.installed
 
 clean:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -29,24 +32,136 @@ CHROMIUM_ARGS = [
 LOOPBACK = "127.0.0.1"
 
 
+# --- store -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Point ``ACTLAB_DATABASE_URL`` at a SQLite file of this test session.
+
+    No test writes to the learner's own progress in the user data directory.
+    """
+    path = tmp_path_factory.mktemp("store") / "session.db"
+    url = f"sqlite:///{path}"
+    previous = os.environ.get("ACTLAB_DATABASE_URL")
+    os.environ["ACTLAB_DATABASE_URL"] = url
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("ACTLAB_DATABASE_URL", None)
+        else:
+            os.environ["ACTLAB_DATABASE_URL"] = previous
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """The URL of an empty SQLite file of this test alone."""
+    return f"sqlite:///{tmp_path / 'progress.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real PostgreSQL server on loopback.
+
+    ``ACTLAB_TEST_POSTGRES_URL`` names a running one (``.ci/run`` starts one
+    with ``.ci/postgres``). Without it, a server of this test session is
+    started with the same script and stopped at the end.
+    """
+    url = os.environ.get("ACTLAB_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    script = os.path.join(os.path.dirname(__file__), os.pardir, ".ci", "postgres")
+    folder = tmp_path_factory.mktemp("postgres")
+    os.chmod(folder, 0o755)
+    port = _free_port()
+    started = subprocess.run(
+        [script, str(folder / "server"), str(port)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if started.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL with .ci/postgres:\n{started.stderr}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        _stop_postgres(folder / "server" / "data")
+
+
+def _stop_postgres(data_dir) -> None:
+    pg_ctl = shutil.which("pg_ctl") or _postgres_bin("pg_ctl")
+    command = [pg_ctl, "-D", str(data_dir), "-m", "fast", "-w", "stop"]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, capture_output=True, check=False)
+
+
+def _postgres_bin(name: str) -> str:
+    import glob
+
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else name
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of this test alone, dropped after it."""
+    from sqlalchemy import create_engine, make_url, text
+
+    server = make_url(postgres_server)
+    name = f"actlab_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def any_database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database on SQLite, then on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'progress.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
 # --- web app -----------------------------------------------------------------
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    """A ``TestClient`` over a fresh app with default settings."""
-    with TestClient(create_app(Settings())) as test_client:
+def client(database_url: str) -> Iterator[TestClient]:
+    """A ``TestClient`` over a fresh app with default settings and an empty store."""
+    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """Serve the app with uvicorn on a free loopback port; yield its base URL."""
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the app with uvicorn on a free loopback port; yield its base URL.
+
+    Its store is a SQLite file of its own, shared by every browser test.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((LOOPBACK, 0))
     port = sock.getsockname()[1]
+    path = tmp_path_factory.mktemp("live") / "live.db"
+    settings = Settings(host=LOOPBACK, port=port, database_url=f"sqlite:///{path}")
     config = uvicorn.Config(
-        create_app(Settings(host=LOOPBACK, port=port)),
+        create_app(settings),
         log_level="warning",
     )
     server = uvicorn.Server(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 
 import click
@@ -16,16 +17,29 @@ import click
     show_default=True,
     help="TCP port to listen on.",
 )
-def serve_command(host: str, port: int) -> None:
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Where progress is kept: an SQLAlchemy URL such as sqlite:///progress.db "
+    "or postgresql+psycopg://user@host/db. Default: ACTLAB_DATABASE_URL, else a "
+    "SQLite file in your data directory.",
+)
+def serve_command(host: str, port: int, database_url: str | None) -> None:
     """Serve the lab's pages and JSON API until interrupted."""
+    from ..store import StoreError
     from ..web import Settings, serve
 
     try:
         settings = Settings.from_env()
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    if database_url:
+        settings = dataclasses.replace(settings, database_url=database_url)
     _check_free(host, port)
-    serve(host=host, port=port, settings=settings)
+    try:
+        serve(host=host, port=port, settings=settings)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _check_free(host: str, port: int) -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from actlab import __version__
+from actlab.store import Store
 
 from .errors import add_error_handlers
 from .routers import ROUTERS
@@ -26,9 +27,23 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the web lab app from ``settings`` (``Settings.from_env()`` if None)."""
+    """Build the web lab app from ``settings`` (``Settings.from_env()`` if None).
+
+    Opens the store, upgrading its schema, and raises ``StoreError`` if it
+    cannot be opened.
+    """
     settings = Settings.from_env() if settings is None else settings
+    store = Store.open(settings.database_url, new_per_day=settings.new_cards_per_day)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        try:
+            yield
+        finally:
+            store.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="actlab web lab",
         version=__version__,
         description="An offline lab for neural-network activation functions.",
@@ -38,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.store = store
+    logger.info("progress is kept in %s", store.url)
     add_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -1,4 +1,7 @@
-"""Error responses of the web lab: 404 and 422 bodies naming the field at fault."""
+"""Error responses of the web lab: 404 and 422 bodies naming the field at fault.
+
+A store that is locked or gone answers 503, never 500.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from actlab.store import StoreError, UnknownItemError
 
 from .curves import InvalidInput
 from .schemas import ErrorBody, FieldError
@@ -24,6 +29,8 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(ActivationNotFound, _not_found)
+    app.add_exception_handler(UnknownItemError, _unknown_item)
+    app.add_exception_handler(StoreError, _store_failed)
 
 
 def _respond(request: Request, status: int, errors: list[FieldError]) -> JSONResponse:
@@ -46,6 +53,20 @@ async def _invalid_input(request: Request, error: Exception) -> JSONResponse:
 
 async def _not_found(request: Request, error: Exception) -> JSONResponse:
     return _respond(request, 404, [FieldError(field="name", message=str(error))])
+
+
+async def _unknown_item(request: Request, error: Exception) -> JSONResponse:
+    return _respond(request, 404, [FieldError(field="id", message=str(error))])
+
+
+async def _store_failed(request: Request, error: Exception) -> JSONResponse:
+    # The learner did nothing wrong: the database is locked or gone. The page
+    # keeps the action and sends it again later, so it is not lost.
+    logger.error("store failed on %s %s: %s", request.method, request.url.path, error)
+    body = ErrorBody(detail=str(error), field=None, errors=[])
+    return JSONResponse(
+        body.model_dump(), status_code=503, headers={"Retry-After": "5"}
+    )
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:

@@ -27,6 +27,10 @@ class Settings:
     # no message that is paused or hidden is closed.
     playground_max_sessions: int = 64
     playground_idle_seconds: float = 300.0
+    # The store's SQLAlchemy URL; None means ACTLAB_DATABASE_URL or the SQLite
+    # file in the user's data directory. New flash cards shown per day.
+    database_url: str | None = None
+    new_cards_per_day: int = 20
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -36,6 +40,11 @@ class Settings:
                 f"invalid log level {self.log_level!r}: "
                 f"choose one of {', '.join(LOG_LEVELS)}"
             )
+        if not 0 <= self.new_cards_per_day <= 1000:
+            raise ValueError(
+                f"invalid new_cards_per_day {self.new_cards_per_day}: "
+                "expected 0 to 1000"
+            )
         if not curves.MIN_POINTS <= self.explorer_points <= curves.MAX_POINTS:
             raise ValueError(
                 f"invalid explorer_points {self.explorer_points}: "
@@ -44,7 +53,11 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Build settings from ``ACTLAB_*`` environment variables and defaults."""
+        """Build settings from ``ACTLAB_*`` environment variables and defaults.
+
+        ``ACTLAB_DATABASE_URL`` is read by the store itself when
+        ``database_url`` is None.
+        """
         defaults = cls()
         port_text = os.environ.get("ACTLAB_PORT", str(defaults.port))
         try:

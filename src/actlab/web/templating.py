@@ -14,6 +14,9 @@ NAVIGATION = [
     ("Explorer", "/explorer"),
     ("Flow", "/flow"),
     ("Playground", "/playground"),
+    ("Practice", "/practice"),
+    ("Cards", "/cards"),
+    ("Progress", "/progress"),
 ]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

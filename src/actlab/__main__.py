@@ -1,0 +1,5 @@
+"""``python -m actlab`` runs the ``actlab`` command."""
+
+from actlab.cli import main
+
+main()

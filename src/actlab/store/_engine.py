@@ -1,0 +1,157 @@
+"""Opening a database: the default location, SQLite settings, migrations, errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, exc, make_url
+from sqlalchemy.engine import URL
+
+from actlab.errors import ActlabError
+
+logger = logging.getLogger("actlab.store")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+ENV_VAR = "ACTLAB_DATABASE_URL"
+# Seconds that SQLite waits for another writer before giving up.
+BUSY_TIMEOUT = 10.0
+
+
+class StoreError(ActlabError):
+    """The database cannot be opened, read or written; the message says why."""
+
+
+def default_url() -> str:
+    """Return ``ACTLAB_DATABASE_URL``, or a SQLite file in the user's data directory."""
+    url = os.environ.get(ENV_VAR)
+    if url:
+        return url
+    folder = Path(platformdirs.user_data_dir("actlab", appauthor=False))
+    return f"sqlite:///{folder / 'progress.db'}"
+
+
+def shown(url: URL) -> str:
+    """Return ``url`` as text with its password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def parse_url(text: str) -> URL:
+    try:
+        url = make_url(text)
+    except exc.ArgumentError:
+        raise StoreError(
+            f"invalid database URL {text!r}: give an SQLAlchemy URL such as "
+            "sqlite:///progress.db or postgresql+psycopg://user@host/dbname"
+        ) from None
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def create(url: URL, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
+    """Create the engine for ``url``; a SQLite file gets WAL and a busy timeout."""
+    if url.get_backend_name() != "sqlite":
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except (ImportError, exc.NoSuchModuleError) as error:
+            raise StoreError(
+                f"cannot open {shown(url)}: its driver is not installed ({error}). "
+                "For PostgreSQL, install actlab[postgres]"
+            ) from None
+    _make_folder(url)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout})
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _make_folder(url: URL) -> None:
+    if url.database and url.database != ":memory:":
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the folder {folder} for {shown(url)}: "
+                f"{error.strerror or error}. Choose another --database-url"
+            ) from None
+
+
+def _configure_sqlite(connection, record) -> None:
+    # The driver's own transaction handling is off, so that "begin" below
+    # starts every transaction with BEGIN IMMEDIATE: a writer takes the lock
+    # at the start and waits for it, rather than failing halfway through.
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_immediate(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database's schema up to the newest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        known = {revision.revision for revision in script.walk_revisions()}
+        if current is not None and current not in known:
+            raise StoreError(
+                f"the database {shown(engine.url)} has schema {current!r}, made by a "
+                "newer actlab than this one: upgrade actlab, or choose another "
+                "--database-url"
+            )
+        if current == script.get_current_head():
+            return
+        config.attributes["connection"] = connection
+        logger.info("upgrading %s from schema %s", shown(engine.url), current)
+        command.upgrade(config, "head")
+
+
+def revisions() -> list[str]:
+    """Return the schema revisions, oldest first."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Upgrade the database to ``revision`` exactly (tests build old schemas so)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def explain(error: exc.SQLAlchemyError, url: URL) -> StoreError:
+    """Turn a database error into a ``StoreError`` that says what to do."""
+    text = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    where = shown(url)
+    if "locked" in text or "busy" in text:
+        message = (
+            f"the database {where} is locked by another program ({text}): "
+            "close the other program or try again"
+        )
+    elif isinstance(error, exc.OperationalError):
+        message = (
+            f"cannot use the database {where} ({text}): check that it exists and "
+            "its server is running, or choose another --database-url"
+        )
+    else:
+        message = f"the database {where} failed ({text})"
+    return StoreError(message)

@@ -1,0 +1,685 @@
+"""The store: a learner's attempts, card schedules, reviews and finished sections.
+
+Every public method that writes is one transaction, and every learner action
+carries an ``action_id``: sending the same action again (after a timeout, a
+lost reply or a killed server) finds the stored row and changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Integer, cast, func, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from actlab.practice import (
+    CardState,
+    Rating,
+    Scheduler,
+    check_utc,
+    parse_rating,
+    rating_from_self_assessment,
+)
+
+from . import _catalogue, _engine, _transfer
+from ._models import (
+    ACTION_ID_LENGTH,
+    ITEM_ID_LENGTH,
+    AttemptRow,
+    CardStateRow,
+    ReviewRow,
+    SectionDoneRow,
+)
+from ._records import (
+    ATTEMPT_KINDS,
+    AttemptRecord,
+    CardView,
+    ConceptAccuracy,
+    ImportSummary,
+    KindCount,
+    Progress,
+    ReviewRecord,
+)
+
+T = TypeVar("T")
+_RETRIES = 3
+
+
+class UnknownItemError(LookupError):
+    """A card, question or section id that the lessons do not have."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class Store:
+    """A learner's progress in one database.
+
+    Open it with ``Store.open(url)``; ``url`` defaults to
+    ``ACTLAB_DATABASE_URL`` or a SQLite file in the user's data directory.
+    """
+
+    def __init__(self, engine: Engine, new_per_day: int = 20):
+        self.engine = engine
+        self.scheduler = Scheduler(new_per_day=new_per_day)
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        new_per_day: int = 20,
+        upgrade: bool = True,
+        busy_timeout: float = _engine.BUSY_TIMEOUT,
+    ) -> Store:
+        """Open the database at ``url`` and upgrade its schema to the newest.
+
+        ``busy_timeout`` is how many seconds a SQLite writer waits for another
+        one before the store raises ``StoreError``.
+        """
+        parsed = _engine.parse_url(url or _engine.default_url())
+        engine = _engine.create(parsed, busy_timeout)
+        try:
+            if upgrade:
+                _engine.upgrade(engine)
+        except sa_exc.SQLAlchemyError as error:
+            engine.dispose()
+            raise _engine.explain(error, parsed) from None
+        except Exception:
+            engine.dispose()
+            raise
+        return cls(engine, new_per_day=new_per_day)
+
+    @property
+    def new_per_day(self) -> int:
+        return self.scheduler.new_per_day
+
+    @property
+    def url(self) -> str:
+        return _engine.shown(self.engine.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # --- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except sa_exc.SQLAlchemyError as error:
+            raise _engine.explain(error, self.engine.url) from None
+
+    def _write(self, action: Callable[[Session], T]) -> T:
+        """Run ``action`` in one transaction, again if a concurrent insert collided."""
+        for attempt in range(_RETRIES):
+            try:
+                with self._sessions() as session, session.begin():
+                    return action(session)
+            except sa_exc.IntegrityError:
+                if attempt == _RETRIES - 1:
+                    raise
+            except sa_exc.SQLAlchemyError as error:
+                raise _engine.explain(error, self.engine.url) from None
+        raise AssertionError("unreachable")
+
+    # --- attempts --------------------------------------------------------------
+
+    def record_attempt(
+        self,
+        kind: str,
+        item_id: str,
+        *,
+        score: float,
+        correct: bool,
+        concept: str | None = None,
+        detail: dict[str, Any] | None = None,
+        action_id: str | None = None,
+        at: datetime | None = None,
+    ) -> AttemptRecord:
+        """Store one graded attempt; a repeated ``action_id`` returns the first."""
+        row = AttemptRow(
+            action_id=_action_id(action_id),
+            kind=_kind(kind),
+            item_id=_item_id(item_id, "item_id"),
+            concept=None if concept is None else _item_id(concept, "concept"),
+            score=_score(score),
+            correct=bool(correct),
+            detail=dict(detail or {}),
+            created_at=_now(at, "at"),
+        )
+        return self._write(lambda session: _insert_attempt(session, row))
+
+    def attempts(
+        self, kind: str | None = None, limit: int | None = None
+    ) -> list[AttemptRecord]:
+        """Return the stored attempts, newest first, of one kind or all."""
+        query = select(AttemptRow).order_by(AttemptRow.id.desc())
+        if kind is not None:
+            query = query.where(AttemptRow.kind == _kind(kind))
+        if limit is not None:
+            query = query.limit(_limit(limit))
+        with self._reading() as session:
+            return [_attempt_record(row) for row in session.scalars(query)]
+
+    # --- cards -----------------------------------------------------------------
+
+    def cards(self, now: datetime | None = None) -> list[CardView]:
+        """Return every card with its schedule, in lesson order."""
+        now = _now(now, "now")
+        with self._reading() as session:
+            states = _states(session)
+        return [
+            self._view(text.id, states.get(text.id), now)
+            for text in _catalogue.card_texts().values()
+        ]
+
+    def card(self, card_id: str, now: datetime | None = None) -> CardView:
+        """Return one card, or raise ``UnknownItemError`` naming the choices."""
+        _card_text(card_id)
+        now = _now(now, "now")
+        with self._reading() as session:
+            row = session.get(CardStateRow, card_id)
+            return self._view(card_id, _state(row) if row else None, now)
+
+    def due_cards(
+        self, now: datetime | None = None, limit: int | None = None
+    ) -> list[CardView]:
+        """Return the cards due at ``now``, earliest first, new ones up to the limit."""
+        now = _now(now, "now")
+        with self._reading() as session:
+            states = _states(session)
+            seen = _new_seen_since(session, _day_start(now))
+        ids = list(_catalogue.card_texts())
+        cards = [
+            dataclasses.replace(states[card_id], card_id=index)
+            if card_id in states
+            else CardState.new(index, now)
+            for index, card_id in enumerate(ids)
+        ]
+        queue = self.scheduler.due_queue(cards, now, new_seen_today=seen)
+        if limit is not None:
+            queue = queue[: _limit(limit)]
+        return [
+            self._view(ids[card.card_id], states.get(ids[card.card_id]), now)
+            for card in queue
+        ]
+
+    def review(
+        self,
+        card_id: str,
+        rating: Any,
+        *,
+        practice: bool = False,
+        action_id: str | None = None,
+        now: datetime | None = None,
+    ) -> ReviewRecord:
+        """Review a card, in one transaction; practice reviews leave the schedule."""
+        _card_text(card_id)
+        rating = parse_rating(rating)
+        action = _action_id(action_id)
+        now = _now(now, "now")
+
+        def write(session: Session) -> ReviewRecord:
+            return self._review(session, card_id, rating, practice, action, now)
+
+        return self._write(write)
+
+    def _review(
+        self,
+        session: Session,
+        card_id: str,
+        rating: Rating,
+        practice: bool,
+        action_id: str,
+        now: datetime,
+    ) -> ReviewRecord:
+        stored = _review_by_action(session, action_id)
+        if stored is not None:
+            return self._review_record(session, stored, duplicate=True)
+        row = session.get(CardStateRow, card_id, with_for_update=True)
+        before = _state(row) if row else CardState.new(0, now)
+        after, _ = self.scheduler.review(before, rating, now, practice=practice)
+        if not practice:
+            row = _save_state(session, row, card_id, after)
+        review = ReviewRow(
+            action_id=action_id,
+            card_id=card_id,
+            rating=int(rating),
+            reviewed_at=now,
+            state_before=before.state,
+            state_after=after.state,
+            due_after=after.due,
+            practice=bool(practice),
+        )
+        session.add(review)
+        session.flush()
+        return ReviewRecord(
+            review.id,
+            action_id,
+            self._view(card_id, after, now),
+            rating,
+            now,
+            bool(practice),
+        )
+
+    def _review_record(
+        self, session: Session, row: ReviewRow, duplicate: bool
+    ) -> ReviewRecord:
+        state_row = session.get(CardStateRow, row.card_id)
+        state = _state(state_row) if state_row else None
+        return ReviewRecord(
+            row.id,
+            row.action_id,
+            self._view(row.card_id, state, row.reviewed_at),
+            Rating(row.rating),
+            row.reviewed_at,
+            row.practice,
+            duplicate,
+        )
+
+    def reviews(self, card_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the review log, oldest first, as plain values."""
+        query = select(ReviewRow).order_by(ReviewRow.id)
+        if card_id is not None:
+            query = query.where(ReviewRow.card_id == card_id)
+        with self._reading() as session:
+            return [_transfer.review_values(row) for row in session.scalars(query)]
+
+    def _view(self, card_id: str, state: CardState | None, now: datetime) -> CardView:
+        text = _catalogue.card_texts()[card_id]
+        state = state or CardState.new(0, now)
+        recall = None
+        if state.last_review is not None:
+            recall = self.scheduler.retrievability(state, max(now, state.last_review))
+        return CardView(
+            text.id,
+            text.kind,
+            text.front,
+            text.back,
+            text.concept,
+            text.opens,
+            state,
+            recall,
+        )
+
+    # --- interview -------------------------------------------------------------
+
+    def record_interview(
+        self,
+        question_id: str,
+        *,
+        answer: str,
+        covered: Sequence[int],
+        rating: Any = None,
+        action_id: str | None = None,
+        now: datetime | None = None,
+    ) -> tuple[AttemptRecord, ReviewRecord]:
+        """Store an interview answer and review its card, in one transaction."""
+        question = _question(question_id)
+        points = len(question.key_points)
+        ticked = _covered(covered, points)
+        if rating is None:
+            rating = rating_from_self_assessment(len(ticked), points)
+        rating = parse_rating(rating)
+        if not isinstance(answer, str):
+            raise ValueError(f"invalid answer {answer!r}: expected text")
+        action = _action_id(action_id)
+        now = _now(now, "now")
+        card_id = _catalogue.interview_card_id(question_id)
+        attempt = AttemptRow(
+            action_id=action,
+            kind="interview",
+            item_id=question_id,
+            concept=f"interview-{question.tier}",
+            score=len(ticked) / points,
+            correct=len(ticked) == points,
+            detail={"answer": answer, "covered": ticked, "rating": int(rating)},
+            created_at=now,
+        )
+
+        def write(session: Session) -> tuple[AttemptRecord, ReviewRecord]:
+            record = _insert_attempt(session, attempt)
+            review_action = _derived_action(action, "review")
+            if record.duplicate:
+                stored = _review_by_action(session, review_action)
+                return record, self._review_record(session, stored, duplicate=True)
+            review = self._review(session, card_id, rating, False, review_action, now)
+            return record, review
+
+        return self._write(write)
+
+    # --- sections --------------------------------------------------------------
+
+    def mark_section(
+        self,
+        lesson: str,
+        section: str,
+        *,
+        action_id: str | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        """Mark a lesson section done; return False if it already was."""
+        if (lesson, section) not in _catalogue.section_ids():
+            raise UnknownItemError(
+                f"unknown section {lesson!r}/{section!r}: choose one of "
+                + ", ".join(f"{a}/{b}" for a, b in sorted(_catalogue.section_ids()))
+            )
+        row = SectionDoneRow(
+            lesson=lesson,
+            section=section,
+            action_id=_action_id(action_id),
+            done_at=_now(at, "at"),
+        )
+
+        def write(session: Session) -> bool:
+            if session.get(SectionDoneRow, (lesson, section)) is not None:
+                return False
+            if _exists(session, SectionDoneRow, row.action_id):
+                return False
+            session.add(row)
+            session.flush()
+            return True
+
+        return self._write(write)
+
+    # --- progress --------------------------------------------------------------
+
+    def progress(self, now: datetime | None = None) -> Progress:
+        """Return the learner's progress at ``now``."""
+        now = _now(now, "now")
+        today = _day_start(now)
+        with self._reading() as session:
+            sections = session.execute(
+                select(SectionDoneRow.lesson, SectionDoneRow.section).order_by(
+                    SectionDoneRow.done_at
+                )
+            ).all()
+            by_kind = _counts_by_kind(session)
+            concepts = _concept_accuracy(session)
+            reviews_today = session.scalar(
+                select(func.count()).where(ReviewRow.reviewed_at >= today)
+            )
+            days = _active_days(session)
+        due = self.due_cards(now)
+        texts = _catalogue.card_texts()
+        states = {card.id: card for card in self.cards(now)}
+        return Progress(
+            sections_done=[tuple(pair) for pair in sections],
+            sections_total=len(_catalogue.section_ids()),
+            by_kind=by_kind,
+            concepts=concepts,
+            cards_total=len(texts),
+            cards_due=len(due),
+            cards_new=sum(card.is_new for card in states.values()),
+            reviews_today=reviews_today or 0,
+            streak_days=_streak(days, now.date()),
+            last_active=max(days.values()) if days else None,
+        )
+
+    # --- export and import -----------------------------------------------------
+
+    def export_progress(self, now: datetime | None = None) -> dict[str, Any]:
+        """Return the whole progress as JSON-ready values."""
+        now = _now(now, "now")
+        with self._reading() as session:
+            return _transfer.export(session, now, _engine.revisions()[-1])
+
+    def import_progress(self, data: Any) -> ImportSummary:
+        """Merge exported progress into this store, in one transaction.
+
+        Rows whose action was stored already are skipped, so importing the
+        same file twice adds nothing the second time. A card's schedule is
+        replaced only by one with a later last review.
+        """
+        parsed = _transfer.parse(data)
+        return self._write(lambda session: _transfer.merge(session, parsed))
+
+
+# --- rows and records ----------------------------------------------------------
+
+
+def _insert_attempt(session: Session, row: AttemptRow) -> AttemptRecord:
+    stored = session.scalar(
+        select(AttemptRow).where(AttemptRow.action_id == row.action_id)
+    )
+    if stored is not None:
+        return _attempt_record(stored, duplicate=True)
+    session.add(row)
+    session.flush()
+    return _attempt_record(row)
+
+
+def _attempt_record(row: AttemptRow, duplicate: bool = False) -> AttemptRecord:
+    return AttemptRecord(
+        row.id,
+        row.action_id,
+        row.kind,
+        row.item_id,
+        row.concept,
+        row.score,
+        row.correct,
+        dict(row.detail or {}),
+        row.created_at,
+        duplicate,
+    )
+
+
+def _review_by_action(session: Session, action_id: str) -> ReviewRow | None:
+    return session.scalar(select(ReviewRow).where(ReviewRow.action_id == action_id))
+
+
+def _exists(session: Session, model: type, action_id: str) -> bool:
+    query = select(func.count()).where(model.action_id == action_id)
+    return bool(session.scalar(query))
+
+
+def _state(row: CardStateRow) -> CardState:
+    return CardState(
+        card_id=0,
+        state=row.state,
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=row.due,
+        last_review=row.last_review,
+    )
+
+
+def _states(session: Session) -> dict[str, CardState]:
+    return {row.card_id: _state(row) for row in session.scalars(select(CardStateRow))}
+
+
+def _save_state(
+    session: Session, row: CardStateRow | None, card_id: str, state: CardState
+) -> CardStateRow:
+    if row is None:
+        row = CardStateRow(card_id=card_id)
+        session.add(row)
+    row.state = state.state
+    row.step = state.step
+    row.stability = state.stability
+    row.difficulty = state.difficulty
+    row.due = state.due
+    row.last_review = state.last_review
+    return row
+
+
+def _new_seen_since(session: Session, start: datetime) -> int:
+    query = select(func.count(func.distinct(ReviewRow.card_id))).where(
+        ReviewRow.state_before == "new",
+        ReviewRow.practice.is_(False),
+        ReviewRow.reviewed_at >= start,
+    )
+    return session.scalar(query) or 0
+
+
+def _counts_by_kind(session: Session) -> dict[str, KindCount]:
+    rows = session.execute(
+        select(
+            AttemptRow.kind,
+            func.count(),
+            func.sum(cast(AttemptRow.correct, Integer)),
+        ).group_by(AttemptRow.kind)
+    ).all()
+    counts = {kind: KindCount(0, 0) for kind in ATTEMPT_KINDS}
+    for kind, attempts, correct in rows:
+        counts[kind] = KindCount(attempts, int(correct or 0))
+    return counts
+
+
+def _concept_accuracy(session: Session) -> list[ConceptAccuracy]:
+    totals: dict[str, list[int]] = {}
+    rows = session.execute(
+        select(AttemptRow.concept, AttemptRow.correct).where(
+            AttemptRow.concept.is_not(None)
+        )
+    )
+    for concept, correct in rows:
+        entry = totals.setdefault(concept, [0, 0])
+        entry[0] += 1
+        entry[1] += bool(correct)
+    texts = _catalogue.card_texts()
+    reviews = session.execute(
+        select(ReviewRow.card_id, ReviewRow.rating).where(ReviewRow.practice.is_(False))
+    )
+    for card_id, rating in reviews:
+        text = texts.get(card_id)
+        # An interview card's review repeats its attempt, counted above.
+        if text is None or text.concept is None or text.kind == "interview":
+            continue
+        entry = totals.setdefault(text.concept, [0, 0])
+        entry[0] += 1
+        entry[1] += rating != Rating.AGAIN
+    return [
+        ConceptAccuracy(concept, attempts, correct)
+        for concept, (attempts, correct) in sorted(totals.items())
+    ]
+
+
+def _active_days(session: Session) -> dict[Any, datetime]:
+    """Return the last moment of activity on each UTC day with any."""
+    days: dict[Any, datetime] = {}
+    for column in (
+        AttemptRow.created_at,
+        ReviewRow.reviewed_at,
+        SectionDoneRow.done_at,
+    ):
+        for (moment,) in session.execute(select(column)):
+            day = moment.date()
+            if day not in days or moment > days[day]:
+                days[day] = moment
+    return days
+
+
+def _streak(days: dict[Any, datetime], today: Any) -> int:
+    """Count the consecutive active days up to today, or up to yesterday."""
+    day = today if today in days else today - timedelta(days=1)
+    streak = 0
+    while day in days:
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+# --- checks --------------------------------------------------------------------
+
+
+def _now(moment: datetime | None, name: str) -> datetime:
+    return datetime.now(UTC) if moment is None else check_utc(moment, name)
+
+
+def _day_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _action_id(action_id: str | None) -> str:
+    if action_id is None:
+        return uuid.uuid4().hex
+    if not isinstance(action_id, str) or not 1 <= len(action_id) <= ACTION_ID_LENGTH:
+        raise ValueError(
+            f"invalid action_id {action_id!r}: expected 1 to {ACTION_ID_LENGTH} "
+            "characters, such as a UUID"
+        )
+    return action_id
+
+
+def _derived_action(action_id: str, part: str) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{action_id}/{part}").hex
+
+
+def _kind(kind: Any) -> str:
+    if kind not in ATTEMPT_KINDS:
+        raise ValueError(
+            f"invalid kind {kind!r}: choose one of {', '.join(ATTEMPT_KINDS)}"
+        )
+    return kind
+
+
+def _item_id(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= ITEM_ID_LENGTH:
+        raise ValueError(
+            f"invalid {name} {value!r}: expected 1 to {ITEM_ID_LENGTH} characters"
+        )
+    return value
+
+
+def _score(score: Any) -> float:
+    valid = isinstance(score, int | float) and not isinstance(score, bool)
+    if not valid or not 0.0 <= score <= 1.0:
+        raise ValueError(f"invalid score {score!r}: expected a number from 0 to 1")
+    return float(score)
+
+
+def _limit(limit: Any) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"invalid limit {limit!r}: expected an integer >= 0")
+    return limit
+
+
+def _card_text(card_id: Any) -> _catalogue.CardText:
+    texts = _catalogue.card_texts()
+    if card_id not in texts:
+        raise UnknownItemError(
+            f"unknown card {card_id!r}: choose one of the {len(texts)} card ids "
+            "listed by GET /api/cards or `actlab cards --list`"
+        )
+    return texts[card_id]
+
+
+def _question(question_id: Any):
+    questions = _catalogue.interview_questions()
+    if question_id not in questions:
+        raise UnknownItemError(
+            f"unknown interview question {question_id!r}: choose one of "
+            + ", ".join(questions)
+        )
+    return questions[question_id]
+
+
+def _covered(covered: Any, points: int) -> list[int]:
+    valid = isinstance(covered, list | tuple) and all(
+        isinstance(index, int) and not isinstance(index, bool) for index in covered
+    )
+    if not valid or any(not 0 <= index < points for index in covered):
+        raise ValueError(
+            f"invalid covered {covered!r}: expected a list of key point indexes "
+            f"from 0 to {points - 1}"
+        )
+    return sorted(set(covered))
