@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from actlab import lessons, measurements
+from actlab.store import Store
 
 from .. import lesson_render
+from ..deps import get_store
 from ..schemas import ErrorBody, FieldError
 from ..templating import templates
 
@@ -65,6 +67,22 @@ class MeasuredTableOut(BaseModel):
     columns: list[str]
     rows: list[list[float]]
     demo: str
+
+
+class SectionDoneIn(BaseModel):
+    """A learner's "mark this section done", with the id of that action."""
+
+    action_id: str = Field(min_length=1, max_length=64)
+
+
+class SectionDoneOut(BaseModel):
+    """Whether the section was new to the learner's finished sections."""
+
+    lesson: str
+    section: str
+    newly_done: bool
+    sections_done: int
+    sections_total: int
 
 
 class LessonDetail(BaseModel):
@@ -170,11 +188,40 @@ def list_measurements() -> list[MeasuredValueOut]:
     return [_measured_value(name) for name in measurements.measurement_ids()]
 
 
+@router.post(
+    "/api/lessons/{lesson_id}/sections/{section_id}/done",
+    response_model=SectionDoneOut,
+    responses=NOT_FOUND,
+)
+def mark_section_done(
+    lesson_id: str,
+    section_id: str,
+    body: SectionDoneIn,
+    store: Store = Depends(get_store),
+) -> SectionDoneOut:
+    """Record that the learner finished a section; sending it twice is harmless."""
+    newly_done = store.mark_section(lesson_id, section_id, action_id=body.action_id)
+    progress = store.progress()
+    return SectionDoneOut(
+        lesson=lesson_id,
+        section=section_id,
+        newly_done=newly_done,
+        sections_done=len(progress.sections_done),
+        sections_total=progress.sections_total,
+    )
+
+
 # --- pages --------------------------------------------------------------------
 
 
-def _page_context(lesson: lessons.Lesson) -> dict:
+def _done_sections(request: Request, lesson: lessons.Lesson) -> set[str]:
+    done = get_store(request).progress().sections_done
+    return {section for lesson_id, section in done if lesson_id == lesson.id}
+
+
+def _page_context(lesson: lessons.Lesson, request: Request) -> dict:
     return {
+        "done_sections": _done_sections(request, lesson),
         "lesson": lesson,
         "markdown": lambda text: lesson_render.render_markdown(text, lesson.id),
         "href": lambda target: lesson_render.resolve_target(target, lesson.id),
@@ -201,7 +248,9 @@ def lesson_index(request: Request) -> Response:
 def first_lesson(request: Request) -> Response:
     """Render the first lesson."""
     lesson = next(iter(all_lessons().values()))
-    return templates.TemplateResponse(request, "lesson.html", _page_context(lesson))
+    return templates.TemplateResponse(
+        request, "lesson.html", _page_context(lesson, request)
+    )
 
 
 @router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
@@ -210,7 +259,9 @@ def lesson_page(request: Request, lesson_id: str) -> Response:
     lesson = all_lessons().get(lesson_id)
     if lesson is None:
         return _missing_page(request, _unknown_lesson(lesson_id))
-    return templates.TemplateResponse(request, "lesson.html", _page_context(lesson))
+    return templates.TemplateResponse(
+        request, "lesson.html", _page_context(lesson, request)
+    )
 
 
 @router.get("/lessons/{lesson_id}/{section_id}", response_class=HTMLResponse)
@@ -227,7 +278,7 @@ def section_page(request: Request, lesson_id: str, section_id: str) -> Response:
         )
         return _missing_page(request, message)
     index = ids.index(section_id)
-    context = _page_context(lesson)
+    context = _page_context(lesson, request)
     context.update(
         section=lesson.sections[index],
         previous=lesson.sections[index - 1] if index else None,
