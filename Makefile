@@ -21,10 +21,11 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-# The tests also run the PyTorch code that the playground exports, so they
-# install the torch extra (the CPU wheel of torch 2.13.0).
+# The tests also run the PyTorch code that the playground exports and the
+# monitor (the torch extra, the CPU wheel of torch 2.13.0), the store on
+# PostgreSQL (postgres) and sweeps on a Dask cluster (cluster).
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev,torch,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,torch,postgres,cluster]'
 	touch $@ $(VENV)/.installed
 
 clean:

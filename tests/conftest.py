@@ -6,11 +6,13 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -73,7 +75,9 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     script = os.path.join(os.path.dirname(__file__), os.pardir, ".ci", "postgres")
-    folder = tmp_path_factory.mktemp("postgres")
+    # Not under pytest's own temporary folder: that one is private to this
+    # user, and as root the server runs as user postgres.
+    folder = Path(tempfile.mkdtemp(prefix="actlab-postgres-"))
     os.chmod(folder, 0o755)
     port = _free_port()
     started = subprocess.run(
@@ -88,6 +92,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield started.stdout.strip().splitlines()[-1]
     finally:
         _stop_postgres(folder / "server" / "data")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stop_postgres(data_dir) -> None:

@@ -8,7 +8,11 @@ import click
 
 from .. import __version__
 from ._activations import activations_command
+from ._cards import cards_command
 from ._compare import compare_command
+from ._drill import drill_command
+from ._progress import progress_command
+from ._run import report_command, run_command
 from ._serve import serve_command
 
 
@@ -26,6 +30,11 @@ def cli(verbose: bool) -> None:
 cli.add_command(serve_command)
 cli.add_command(compare_command)
 cli.add_command(activations_command)
+cli.add_command(cards_command)
+cli.add_command(drill_command)
+cli.add_command(progress_command)
+cli.add_command(run_command)
+cli.add_command(report_command)
 
 
 def main() -> None:

@@ -1,5 +1,16 @@
 """Experiments: each a function from settings to a result saved with its seeds."""
 
+from ._framework import (
+    Claim,
+    Experiment,
+    ExperimentResult,
+    Table,
+    get,
+    names,
+    register,
+    run_experiment,
+    settings_dict,
+)
 from .compare import (
     DEFAULT_ACTIVATIONS,
     ActivationSummary,
@@ -14,6 +25,15 @@ from .compare import (
 __all__ = [
     "DEFAULT_ACTIVATIONS",
     "ActivationSummary",
+    "Claim",
+    "Experiment",
+    "ExperimentResult",
+    "Table",
+    "get",
+    "names",
+    "register",
+    "run_experiment",
+    "settings_dict",
     "CompareResult",
     "CompareSettings",
     "RunResult",

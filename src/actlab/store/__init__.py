@@ -8,6 +8,7 @@ so a retried action is stored once.
 """
 
 from ._engine import ENV_VAR, StoreError, default_url, revisions
+from ._evidence import ExperimentRunRecord, MonitorRunSummary, json_safe
 from ._records import (
     ATTEMPT_KINDS,
     AttemptRecord,
@@ -28,13 +29,16 @@ __all__ = [
     "AttemptRecord",
     "CardView",
     "ConceptAccuracy",
+    "ExperimentRunRecord",
     "ImportSummary",
     "KindCount",
+    "MonitorRunSummary",
     "Progress",
     "ReviewRecord",
     "Store",
     "StoreError",
     "UnknownItemError",
     "default_url",
+    "json_safe",
     "revisions",
 ]

@@ -117,7 +117,10 @@ def upgrade(engine: Engine) -> None:
         if current == script.get_current_head():
             return
         config.attributes["connection"] = connection
-        logger.info("upgrading %s from schema %s", shown(engine.url), current)
+        if current is None:
+            logger.debug("creating the schema of %s", shown(engine.url))
+        else:
+            logger.info("upgrading %s from schema %s", shown(engine.url), current)
         command.upgrade(config, "head")
 
 

@@ -70,3 +70,32 @@ class SectionDoneRow(Base):
     section: Mapped[str] = mapped_column(String(ITEM_ID_LENGTH), primary_key=True)
     action_id: Mapped[str] = mapped_column(String(ACTION_ID_LENGTH), unique=True)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExperimentRunRow(Base):
+    __tablename__ = "experiment_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(ITEM_ID_LENGTH), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    seconds: Mapped[float] = mapped_column(Float)
+    result: Mapped[dict] = mapped_column(JSON)
+
+
+class SweepCellRow(Base):
+    __tablename__ = "sweep_cells"
+
+    sweep: Mapped[str] = mapped_column(String(ITEM_ID_LENGTH), primary_key=True)
+    cell: Mapped[str] = mapped_column(String(ITEM_ID_LENGTH), primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    result: Mapped[dict] = mapped_column(JSON)
+
+
+class MonitorRecordRow(Base):
+    __tablename__ = "monitor_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run: Mapped[str] = mapped_column(String(ITEM_ID_LENGTH), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stats: Mapped[dict] = mapped_column(JSON)

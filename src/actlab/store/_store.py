@@ -27,14 +27,18 @@ from actlab.practice import (
     rating_from_self_assessment,
 )
 
-from . import _catalogue, _engine, _transfer
+from . import _catalogue, _engine, _evidence, _transfer
+from ._evidence import ExperimentRunRecord, MonitorRunSummary
 from ._models import (
     ACTION_ID_LENGTH,
     ITEM_ID_LENGTH,
     AttemptRow,
     CardStateRow,
+    ExperimentRunRow,
+    MonitorRecordRow,
     ReviewRow,
     SectionDoneRow,
+    SweepCellRow,
 )
 from ._records import (
     ATTEMPT_KINDS,
@@ -220,6 +224,12 @@ class Store:
             self._view(ids[card.card_id], states.get(ids[card.card_id]), now)
             for card in queue
         ]
+
+    def new_seen_today(self, now: datetime | None = None) -> int:
+        """Count the new cards given their first scheduled review since UTC midnight."""
+        now = _now(now, "now")
+        with self._reading() as session:
+            return _new_seen_since(session, _day_start(now))
 
     def review(
         self,
@@ -450,6 +460,118 @@ class Store:
         """
         parsed = _transfer.parse(data)
         return self._write(lambda session: _transfer.merge(session, parsed))
+
+    # --- experiments, sweeps and monitored runs ---------------------------------
+
+    def save_experiment(
+        self, name: str, result: dict[str, Any], started_at: datetime, seconds: float
+    ) -> int:
+        """Store one experiment run's result; return its id."""
+        row = ExperimentRunRow(
+            name=_item_id(name, "name"),
+            started_at=check_utc(started_at, "started_at"),
+            seconds=float(seconds),
+            result=_evidence.json_safe(result),
+        )
+
+        def write(session: Session) -> int:
+            session.add(row)
+            session.flush()
+            return row.id
+
+        return self._write(write)
+
+    def experiment_runs(
+        self, name: str | None = None, limit: int | None = None
+    ) -> list[ExperimentRunRecord]:
+        """Return stored experiment runs, newest first, of one experiment or all."""
+        query = select(ExperimentRunRow).order_by(ExperimentRunRow.id.desc())
+        if name is not None:
+            query = query.where(ExperimentRunRow.name == name)
+        if limit is not None:
+            query = query.limit(_limit(limit))
+        with self._reading() as session:
+            return [_evidence.experiment_record(row) for row in session.scalars(query)]
+
+    def experiment_run(self, run_id: int) -> ExperimentRunRecord:
+        """Return one stored experiment run, or raise ``UnknownItemError``."""
+        with self._reading() as session:
+            row = session.get(ExperimentRunRow, run_id)
+            if row is None:
+                raise UnknownItemError(f"experiment run {run_id!r} not found")
+            return _evidence.experiment_record(row)
+
+    def save_sweep_cell(
+        self,
+        sweep: str,
+        cell: str,
+        result: dict[str, Any],
+        at: datetime | None = None,
+    ) -> bool:
+        """Store a finished sweep cell; return False if it was stored already."""
+        sweep, cell = _item_id(sweep, "sweep"), _item_id(cell, "cell")
+        moment = _now(at, "at")
+        return self._write(
+            lambda session: _evidence.save_cell(session, sweep, cell, result, moment)
+        )
+
+    def sweep_cells(self, sweep: str) -> dict[str, dict[str, Any]]:
+        """Return the finished cells of ``sweep`` by cell key."""
+        query = select(SweepCellRow).where(SweepCellRow.sweep == sweep)
+        with self._reading() as session:
+            return {row.cell: dict(row.result) for row in session.scalars(query)}
+
+    def log_monitor(
+        self,
+        run: str,
+        records: Sequence[tuple[int, dict[str, Any]]],
+        at: datetime | None = None,
+    ) -> int:
+        """Store ``(step, stats)`` records of a monitored run in one transaction."""
+        run = _item_id(run, "run")
+        moment = _now(at, "at")
+        rows = [
+            MonitorRecordRow(
+                run=run,
+                step=int(step),
+                recorded_at=moment,
+                stats=_evidence.json_safe(stats),
+            )
+            for step, stats in records
+        ]
+
+        def write(session: Session) -> int:
+            session.add_all(rows)
+            session.flush()
+            return len(rows)
+
+        return self._write(write)
+
+    def monitor_runs(self) -> list[MonitorRunSummary]:
+        """Return the monitored runs, most recently logged first."""
+        with self._reading() as session:
+            return _evidence.monitor_runs(session)
+
+    def monitor_records(
+        self, run: str, after_step: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Return a monitored run's records, by step, after ``after_step`` if given."""
+        query = (
+            select(MonitorRecordRow)
+            .where(MonitorRecordRow.run == run)
+            .order_by(MonitorRecordRow.step, MonitorRecordRow.id)
+        )
+        if after_step is not None:
+            query = query.where(MonitorRecordRow.step > after_step)
+        with self._reading() as session:
+            return [
+                {
+                    "step": row.step,
+                    "recorded_at": row.recorded_at.isoformat(),
+                    "stats": row.stats,
+                }
+                for row in session.scalars(query)
+            ]
 
 
 # --- rows and records ----------------------------------------------------------

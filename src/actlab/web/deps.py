@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from actlab.store import Store
 
@@ -10,3 +12,7 @@ from actlab.store import Store
 def get_store(request: Request) -> Store:
     """Return the app's open store."""
     return request.app.state.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+"""The type of a route parameter that receives the app's open store."""

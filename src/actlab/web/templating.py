@@ -17,6 +17,8 @@ NAVIGATION = [
     ("Practice", "/practice"),
     ("Cards", "/cards"),
     ("Progress", "/progress"),
+    ("Experiments", "/experiments"),
+    ("Monitor", "/monitor"),
 ]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

@@ -2,13 +2,22 @@
 
 from . import (
     activations,
+    cards,
+    drills,
+    experiments,
+    failures,
     flow,
     health,
+    interview,
     lessons,
+    monitor,
+    ordering,
     pages,
     playground,
     playground_page,
+    practice_page,
     probe,
+    progress,
 )
 
 ROUTERS = [
@@ -20,4 +29,13 @@ ROUTERS = [
     probe.router,
     playground_page.router,
     playground.router,
+    practice_page.router,
+    drills.router,
+    failures.router,
+    ordering.router,
+    interview.router,
+    cards.router,
+    progress.router,
+    experiments.router,
+    monitor.router,
 ]

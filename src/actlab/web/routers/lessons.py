@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from actlab import lessons, measurements
-from actlab.store import Store
 
 from .. import lesson_render
-from ..deps import get_store
+from ..deps import StoreDep, get_store
 from ..schemas import ErrorBody, FieldError
 from ..templating import templates
 
@@ -197,7 +196,7 @@ def mark_section_done(
     lesson_id: str,
     section_id: str,
     body: SectionDoneIn,
-    store: Store = Depends(get_store),
+    store: StoreDep,
 ) -> SectionDoneOut:
     """Record that the learner finished a section; sending it twice is harmless."""
     newly_done = store.mark_section(lesson_id, section_id, action_id=body.action_id)

@@ -1,0 +1,1 @@
+"""Placeholder: the dying experiment is being written."""

@@ -1,0 +1,1 @@
+"""Placeholder: the heads experiment is being written."""

@@ -1,0 +1,1 @@
+"""Placeholder: the saturation experiment is being written."""

@@ -1,0 +1,1 @@
+"""Placeholder: the speed experiment is being written."""

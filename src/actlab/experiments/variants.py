@@ -1,0 +1,1 @@
+"""Placeholder: the variants experiment is being written."""

@@ -1,0 +1,33 @@
+"""A training monitor for PyTorch models: dead units, saturation, gradient norms.
+
+Needs PyTorch (``pip install 'actlab[torch]'``); the rest of actlab does not.
+
+>>> import torch
+>>> from torch import nn
+>>> from actlab.monitor import Monitor
+>>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+>>> with Monitor(model, run="demo") as monitor:
+...     loss = model(torch.randn(16, 4)).pow(2).mean()
+...     loss.backward()
+...     record = monitor.step(loss)
+>>> [layer["layer"] for layer in record["activations"]]
+['1']
+>>> [layer["layer"] for layer in record["weights"]]
+['0', '2']
+
+With ``store="sqlite:///runs.db"`` the records are logged to that database,
+and ``actlab serve`` with the same database shows them at ``/monitor``.
+"""
+
+try:
+    import torch  # noqa: F401
+except ImportError as error:
+    raise ImportError(
+        "actlab.monitor needs PyTorch, which is not installed: "
+        "run pip install 'actlab[torch]'"
+    ) from error
+
+from ._layers import RECOGNISED_ACTIVATIONS, WEIGHT_MODULES
+from ._monitor import FLUSH_SECONDS, Monitor
+
+__all__ = ["FLUSH_SECONDS", "RECOGNISED_ACTIVATIONS", "WEIGHT_MODULES", "Monitor"]

@@ -1,0 +1,398 @@
+"""The ``Monitor``: hooks on a PyTorch model, one record per training step."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from datetime import datetime
+from typing import Any
+
+import torch
+from torch import nn
+
+from actlab.errors import ActlabWarning
+from actlab.store import Store, StoreError
+
+from . import _layers, _summary
+
+FLUSH_SECONDS = 2.0
+"""A buffered record waits at most about this long before it is logged."""
+
+
+class Monitor:
+    """Record per-layer dead and saturated fractions and gradient norms.
+
+    ``Monitor(model)`` hooks every activation module of ``model`` (see
+    ``RECOGNISED_ACTIVATIONS``) and every Linear and Conv module. Use it as a
+    context manager, or call ``attach()`` and ``detach()``. Call ``step()``
+    once per training step, after ``loss.backward()`` and before the next
+    ``optimizer.zero_grad()``, so the gradients are still there. Calling it
+    right after ``optimizer.step()`` is the same.
+
+    Each record covers the forward passes in training mode since the previous
+    step. Passes in eval mode (``model.eval()``) are left out, so a validation
+    pass between steps does not mix into the training statistics.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to watch.
+    run : str, optional
+        The run's name in the store. Defaults to the model's class name and
+        the local time, such as ``sequential-20250301-142530``.
+    store : str or Store, optional
+        A database URL (``sqlite:///runs.db``) or an open ``Store`` to log the
+        records to, in batches. Without it the records stay in ``history``.
+        ``actlab.store.default_url()`` is the database that ``actlab serve``
+        reads by default.
+    every : int
+        Record every ``every``-th step: steps 1, 1 + every, 1 + 2 * every, ...
+        The hooks do no work before the steps that are not recorded.
+    dead_threshold, saturated_threshold : float
+        Warn when a layer's dead or saturated fraction rises above this share.
+    flush_every : int
+        Log to the store once this many records are buffered, or when the
+        oldest buffered record is ``FLUSH_SECONDS`` old at a step.
+
+    Notes
+    -----
+    Forward hooks see modules only. A model that calls ``torch.relu`` or
+    ``torch.sigmoid`` in its ``forward`` gets gradient norms but no activation
+    statistics for those calls, and ``attach()`` warns when it finds no
+    activation module. An activation module used at several places in one
+    forward pass gets one layer per use, named ``act``, ``act#2``, ...
+
+    The monitor keeps no tensor: each batch is reduced to per-unit counts
+    in the hooks, and every recorded value is a Python float.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        run: str | None = None,
+        store: str | Store | None = None,
+        every: int = 1,
+        dead_threshold: float = 0.1,
+        saturated_threshold: float = 0.5,
+        flush_every: int = 50,
+    ):
+        if not isinstance(model, nn.Module):
+            raise TypeError(
+                f"invalid model {type(model).__name__}: expected a torch.nn.Module"
+            )
+        self.model = model
+        self.every = _positive_int(every, "every")
+        self.flush_every = _positive_int(flush_every, "flush_every")
+        self.dead_threshold = _share(dead_threshold, "dead_threshold")
+        self.saturated_threshold = _share(saturated_threshold, "saturated_threshold")
+        self._named_run = run is not None
+        self.run = _run_name(model) if run is None else _check_run(run)
+        if store is not None and not isinstance(store, str | Store):
+            raise TypeError(
+                f"invalid store {type(store).__name__}: expected a database URL "
+                "such as 'sqlite:///runs.db', a Store, or None"
+            )
+        self._store_source = store
+        self._store: Store | None = None
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        self._history: list[dict[str, Any]] = []
+        self._buffer: list[tuple[int, dict[str, Any]]] = []
+        self._buffered_since = 0.0
+        self._logged = 0
+        self._steps = 0
+        self._tallies: dict[str, _layers.LayerTally] = {}
+        self._calls: dict[str, int] = {}
+        self._warned: set[tuple[str, str]] = set()
+        self._weights: list[tuple[str, nn.Module]] = []
+
+    # --- attach and detach ------------------------------------------------------
+
+    @property
+    def attached(self) -> bool:
+        return bool(self._handles)
+
+    def attach(self) -> Monitor:
+        """Install the hooks, and open the store if a URL was given."""
+        if self.attached:
+            raise RuntimeError(f"monitor of run {self.run!r} is attached already")
+        self._open_store()
+        model = self.model
+        self._handles.append(model.register_forward_pre_hook(self._start_forward))
+        found = 0
+        for name, module in model.named_modules():
+            name = name or type(module).__name__
+            if _layers.is_activation(module):
+                self._hook_activation(name, module)
+                found += 1
+        self._weights = [
+            (name or type(module).__name__, module)
+            for name, module in model.named_modules()
+            if isinstance(module, _layers.WEIGHT_MODULES)
+        ]
+        if not found:
+            warnings.warn(
+                f"no activation module found in {type(model).__name__}, so run "
+                f"{self.run!r} records gradient norms only. Hooks cannot see "
+                "functional calls such as torch.relu(x): use modules such as "
+                "nn.ReLU() for dead and saturated fractions",
+                ActlabWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def detach(self) -> None:
+        """Remove the hooks, log the buffered records and close an opened store."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        self._tallies.clear()
+        try:
+            self.flush()
+        finally:
+            if isinstance(self._store_source, str) and self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def __enter__(self) -> Monitor:
+        return self.attach()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.detach()
+
+    # --- steps ------------------------------------------------------------------
+
+    @property
+    def steps(self) -> int:
+        """The number of ``step()`` calls so far, recorded or not."""
+        return self._steps
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The recorded steps, oldest first: ``{"step", "activations", ...}``."""
+        return list(self._history)
+
+    def step(self, loss: float | torch.Tensor | None = None) -> dict[str, Any] | None:
+        """Close one training step; return its record, or None if not recorded.
+
+        ``loss``, a number or a one-element tensor, is stored with the record.
+        A layer whose dead or saturated fraction rises above its threshold
+        gets one ``ActlabWarning``, and another only after it has fallen back.
+        """
+        if not self.attached:
+            raise RuntimeError(
+                f"monitor of run {self.run!r} is not attached: call attach() "
+                "or use it in a with block before step()"
+            )
+        recorded = self._steps % self.every == 0
+        self._steps += 1
+        if not recorded:
+            return None
+        record = self._collect(loss)
+        self._history.append(record)
+        self._warn(record)
+        self._buffer_record(record)
+        return record
+
+    def flush(self) -> int:
+        """Log the buffered records to the store now; return how many.
+
+        A store error is turned into an ``ActlabWarning`` and the records stay
+        buffered for the next flush, so a locked database does not stop the
+        training.
+        """
+        if self._store is None or not self._buffer:
+            return 0
+        try:
+            count = self._store.log_monitor(self.run, self._buffer)
+        except StoreError as error:
+            warnings.warn(
+                f"could not log {len(self._buffer)} records of run {self.run!r}: "
+                f"{error}. They stay buffered and are retried at the next flush",
+                ActlabWarning,
+                stacklevel=2,
+            )
+            return 0
+        self._buffer = []
+        self._logged += count
+        return count
+
+    def summary(self) -> str:
+        """Return the latest record and the worst fractions as a text table."""
+        return _summary.render(self)
+
+    # --- hooks ------------------------------------------------------------------
+
+    def _start_forward(self, module: nn.Module, args: Any) -> None:
+        self._calls.clear()
+
+    def _hook_activation(self, name: str, module: nn.Module) -> None:
+        activation = _layers.registry_activation(module)
+        # The pre-hook sees z before an in-place module (ReLU(inplace=True))
+        # overwrites it, so both hooks share the layer that the call opens.
+        current: list[_layers.LayerTally | None] = [None]
+
+        def before(module: nn.Module, args: Any) -> None:
+            current[0] = None
+            if not self._counting(module) or not args:
+                return
+            z = args[0]
+            if not isinstance(z, torch.Tensor) or not z.is_floating_point():
+                return
+            tally = self._tally(name, module, activation)
+            tally.add_input(z)
+            current[0] = tally
+
+        def after(module: nn.Module, args: Any, output: Any) -> None:
+            tally, current[0] = current[0], None
+            if tally is not None and isinstance(output, torch.Tensor):
+                tally.add_output(output)
+
+        self._handles.append(module.register_forward_pre_hook(before))
+        self._handles.append(module.register_forward_hook(after))
+
+    def _counting(self, module: nn.Module) -> bool:
+        return module.training and self._steps % self.every == 0
+
+    def _tally(
+        self, name: str, module: nn.Module, activation: Any
+    ) -> _layers.LayerTally:
+        use = self._calls.get(name, 0) + 1
+        self._calls[name] = use
+        layer = name if use == 1 else f"{name}#{use}"
+        tally = self._tallies.get(layer)
+        if tally is None:
+            tally = _layers.LayerTally(layer, type(module).__name__, activation)
+            self._tallies[layer] = tally
+        return tally
+
+    # --- records ----------------------------------------------------------------
+
+    def _collect(self, loss: Any) -> dict[str, Any]:
+        layers = [tally.record() for tally in self._tallies.values()]
+        self._tallies = {}
+        weights = [_layers.weight_record(name, module) for name, module in self._weights]
+        return {
+            "step": self._steps,
+            "loss": _loss_value(loss),
+            "activations": layers,
+            "weights": weights,
+            "thresholds": {
+                "dead": self.dead_threshold,
+                "saturated": self.saturated_threshold,
+            },
+        }
+
+    def _warn(self, record: dict[str, Any]) -> None:
+        for layer in record["activations"]:
+            for kind, threshold in (
+                ("dead", self.dead_threshold),
+                ("saturated", self.saturated_threshold),
+            ):
+                share = layer[f"{kind}_fraction"]
+                key = (layer["layer"], kind)
+                if share is None or share <= threshold:
+                    self._warned.discard(key)
+                elif key not in self._warned:
+                    self._warned.add(key)
+                    message = _warning_text(layer, kind, share, threshold, record)
+                    warnings.warn(message, ActlabWarning, stacklevel=3)
+
+    def _buffer_record(self, record: dict[str, Any]) -> None:
+        if self._store is None:
+            return
+        if not self._buffer:
+            self._buffered_since = time.monotonic()
+        stats = {key: value for key, value in record.items() if key != "step"}
+        self._buffer.append((record["step"], stats))
+        waited = time.monotonic() - self._buffered_since
+        if len(self._buffer) >= self.flush_every or waited >= FLUSH_SECONDS:
+            self.flush()
+
+    def _open_store(self) -> None:
+        source = self._store_source
+        if source is None or self._store is not None:
+            return
+        self._store = Store.open(source) if isinstance(source, str) else source
+        if self._logged:
+            return
+        taken = {summary.run for summary in self._store.monitor_runs()}
+        if self._named_run and self.run in taken:
+            self._close_opened_store()
+            raise ValueError(
+                f"run {self.run!r} exists in the store already: choose another "
+                "run name, or leave run out for a name with the current time"
+            )
+        base, number = self.run, 2
+        while self.run in taken:
+            self.run = f"{base}-{number}"
+            number += 1
+
+    def _close_opened_store(self) -> None:
+        if isinstance(self._store_source, str) and self._store is not None:
+            self._store.close()
+        self._store = None
+
+
+ADVICE = {
+    "dead": "lower the learning rate, start biases at 0 or use LeakyReLU",
+    "saturated": "use smaller initial weights, normalise the inputs or use ReLU",
+}
+
+
+def _warning_text(
+    layer: dict[str, Any],
+    kind: str,
+    share: float,
+    threshold: float,
+    record: dict[str, Any],
+) -> str:
+    return (
+        f"layer {layer['layer']!r} ({layer['module']}): {share:.0%} of its "
+        f"{layer['units']} units are {kind} at step {record['step']}, above the "
+        f"{kind}_threshold of {threshold:.0%}. To fix it, {ADVICE[kind]}"
+    )
+
+
+def _loss_value(loss: Any) -> float | None:
+    if loss is None:
+        return None
+    if isinstance(loss, torch.Tensor):
+        if loss.numel() != 1:
+            raise ValueError(
+                f"invalid loss: a tensor of shape {tuple(loss.shape)}, "
+                "expected one element, such as the mean loss of the batch"
+            )
+        return loss.detach().item()
+    if isinstance(loss, bool) or not isinstance(loss, int | float):
+        raise ValueError(f"invalid loss {loss!r}: expected a number or a tensor")
+    return float(loss)
+
+
+def _run_name(model: nn.Module) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{type(model).__name__.lower()}-{stamp}"
+
+
+def _check_run(run: Any) -> str:
+    if not isinstance(run, str) or not 1 <= len(run) <= 200 or run != run.strip():
+        raise ValueError(
+            f"invalid run {run!r}: expected 1 to 200 characters without "
+            "leading or trailing spaces"
+        )
+    return run
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"invalid {name}={value!r}: expected an integer >= 1")
+    return value
+
+
+def _share(value: Any, name: str) -> float:
+    valid = isinstance(value, int | float) and not isinstance(value, bool)
+    if not valid or not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"invalid {name}={value!r}: expected a share from 0 to 1, such as 0.1"
+        )
+    return float(value)
