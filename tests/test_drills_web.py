@@ -10,7 +10,7 @@ from actlab.web.routers.practice_page import SEED_MAX
 TEMPLATES = practice.drill_templates()
 NUMERIC = "value-at-z"
 CHOICE = "output-for-target"
-# The fastest predict drill: its two runs take a few hundredths of a second.
+# The predict drill with the shortest runs, because grading trains both versions.
 PREDICT = "standardise-saturation"
 
 

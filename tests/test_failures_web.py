@@ -12,7 +12,7 @@ from actlab.web.routers import failures
 from actlab.web.routers.practice_page import SEED_MAX
 
 SCENARIOS = practice.SCENARIOS
-# A scenario whose runs take about 0.01 s, for the tests that need any one.
+# The scenario with the shortest runs, for the tests that need any one.
 FAST = "linear-probability"
 
 
@@ -76,7 +76,9 @@ def test_detail_hides_right_answers(client, scenario_id):
 )
 def test_unknown_scenario_is_404_listing_them(client, method, path):
     body = {"diagnosis": "a", "remedy": "b"} if path.endswith("choose") else {}
-    response = getattr(client, method)(path, **({"json": body} if method == "post" else {}))
+    response = getattr(client, method)(
+        path, **({"json": body} if method == "post" else {})
+    )
 
     assert response.status_code == 404
     assert "'nope'" in response.json()["detail"]
@@ -99,7 +101,9 @@ def test_trigger_fails_as_engine_does(client, scenario_id):
     assert body["remedy"] is None
     for name, value in direct.measures.items():
         if isinstance(value, bool) or not math.isfinite(value):
-            assert body["measures"][name] == (value if isinstance(value, bool) else None)
+            assert body["measures"][name] == (
+                value if isinstance(value, bool) else None
+            )
         else:
             assert body["measures"][name] == pytest.approx(value)
     n_layers = len(scenario.setup.sizes) - 1
@@ -195,9 +199,10 @@ def test_right_choice_recovers(client, scenario_id):
     assert body["rerun"]["remedy"] == remedy.id
     assert body["rerun"]["seed"] == 1
     assert body["rerun"]["recovered"] is True
-    assert body["rerun"]["setup"] != client.get(
-        f"/api/scenarios/{scenario_id}"
-    ).json()["setup"]
+    assert (
+        body["rerun"]["setup"]
+        != client.get(f"/api/scenarios/{scenario_id}").json()["setup"]
+    )
 
 
 def test_wrong_choices_give_reasons(client):
@@ -241,7 +246,11 @@ def test_half_right_scores_half(client):
         ({"diagnosis": 3, "remedy": "sigmoid-bce"}, "diagnosis", "3"),
         ({"diagnosis": "x" * 101, "remedy": "sigmoid-bce"}, "diagnosis", "100"),
         (
-            {"diagnosis": "output-range", "remedy": "sigmoid-bce", "action_id": "a" * 65},
+            {
+                "diagnosis": "output-range",
+                "remedy": "sigmoid-bce",
+                "action_id": "a" * 65,
+            },
             "action_id",
             "64",
         ),
@@ -281,7 +290,11 @@ def test_choice_is_stored_as_attempt(client):
     assert stored.score == 1.0
     assert stored.concept == diagnosis.id
     assert stored.detail == {"seed": 5, "diagnosis": diagnosis.id, "remedy": remedy.id}
-    assert body["attempt"] == {"id": stored.id, "action_id": "lab-1", "duplicate": False}
+    assert body["attempt"] == {
+        "id": stored.id,
+        "action_id": "lab-1",
+        "duplicate": False,
+    }
 
 
 def test_repeated_action_id_counts_once(client):

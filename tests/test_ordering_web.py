@@ -191,7 +191,11 @@ def test_answer_is_stored_as_attempt(client):
     assert stored.score == pytest.approx(body["score"])
     assert stored.correct is False
     assert stored.detail == {"order": order}
-    assert body["attempt"] == {"id": stored.id, "action_id": "order-1", "duplicate": False}
+    assert body["attempt"] == {
+        "id": stored.id,
+        "action_id": "order-1",
+        "duplicate": False,
+    }
 
 
 def test_repeated_action_id_counts_once(client):

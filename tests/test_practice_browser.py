@@ -29,7 +29,9 @@ def attempts(live_server: str, kind: str) -> int:
 
 
 def step_order(page: Page) -> list[str]:
-    return page.eval_on_selector_all("#steps .step", "steps => steps.map(s => s.dataset.step)")
+    return page.eval_on_selector_all(
+        "#steps .step", "steps => steps.map(s => s.dataset.step)"
+    )
 
 
 def announced(page: Page, start: str) -> None:
@@ -164,10 +166,13 @@ def test_predict_drill_shows_observed_run(offline_page, live_server):
     question = practice.generate_drill("predict", 0, template=template)
     observed = practice.observe(question)
     cells = page.eval_on_selector_all(
-        "#observed tbody td[data-exact]", "cells => cells.map(c => Number(c.dataset.exact))"
+        "#observed tbody td[data-exact]",
+        "cells => cells.map(c => Number(c.dataset.exact))",
     )
 
-    assert cells == pytest.approx([observed["before"], observed["after"], observed["change"]])
+    assert cells == pytest.approx(
+        [observed["before"], observed["after"], observed["change"]]
+    )
     assert page.text_content("#explanation").startswith("Observed:")
     assert_clean(offline_page)
 

@@ -15,7 +15,6 @@ stopped.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -26,6 +25,7 @@ import math
 import re
 import statistics
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,7 +37,6 @@ from threadpoolctl import threadpool_limits
 
 from .. import activations, data, diagnostics, nn
 from ..errors import ActlabError, TrainingDivergedError
-from ..store import json_safe
 from .compare import DEFAULT_THRESHOLDS, LOSS_FOR_TASK
 
 if TYPE_CHECKING:
@@ -50,12 +49,12 @@ DEFAULT_DEPTHS = (1, 2, 3)
 DEFAULT_LEARNING_RATES = (0.001, 0.01, 0.1)
 
 SCHEDULER_TIMEOUT = 5.0
-"""Seconds to wait for a Dask scheduler to answer before giving up."""
+"""Seconds to wait for a Dask scheduler to respond before giving up."""
 
 RESULT_VERSION = 1
 """Version of ``run_cell``'s result: bump it when a change alters the results."""
 
-# At most this many training examples for the dead-unit statistics, as in compare.
+# Maximum number of training examples for the dead-unit statistics, as in compare.
 STATS_EXAMPLES = 1000
 
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -67,7 +66,7 @@ Progress = Callable[[int, int, str], None]
 
 
 class SweepError(ActlabError):
-    """A sweep cannot start or cannot go on; the message says why and what to do."""
+    """Raised when a sweep cannot start or cannot continue, with the cause and a fix."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class SweepSettings:
         self._set("optimiser", self.optimiser.strip().lower())
         if self.name is not None and not _NAME_PATTERN.fullmatch(str(self.name)):
             raise ValueError(
-                f"invalid name {self.name!r}: use 1 to 64 letters, digits, '.', "
+                f"invalid name={self.name!r}: use 1 to 64 letters, digits, '.', "
                 "'_' or '-', starting with a letter or digit"
             )
 
@@ -285,7 +284,7 @@ class _Splits:
 
 @functools.lru_cache(maxsize=4)
 def _splits(dataset: str, test_fraction: float, validation_fraction: float) -> _Splits:
-    """Split and standardise a dataset once per process; every cell reuses it.
+    """Split and standardise a dataset once per process, for every cell to reuse.
 
     The arrays of a ``Dataset`` are read-only, so sharing them is safe.
     """
@@ -303,14 +302,16 @@ def _splits(dataset: str, test_fraction: float, validation_fraction: float) -> _
 def run_cell(settings: SweepSettings, cell: Cell) -> dict[str, Any]:
     """Train the network of one cell and return its final measurements.
 
-    The result is a dict of plain values: the cell's coordinates, the final
-    loss and metric (accuracy or R²) on the train, validation and test sets,
-    the first epoch whose training error reached the threshold (``None`` if
-    none did), the share of dead units per hidden layer after training
-    (``None`` for activations that cannot die), whether training diverged,
-    and the seconds it took. Everything but ``seconds`` depends only on the
-    arguments. BLAS runs on one thread, because a sweep runs its cells in
-    parallel processes and a single thread keeps the sums in a fixed order.
+    The result is a dict of plain values. It contains the cell's coordinates
+    and the final loss and metric (accuracy or R²) on the train, validation
+    and test sets. It also contains the first epoch whose training error
+    reached the threshold (``None`` if none did), the share of dead units per
+    hidden layer after training (``None`` for activations that cannot die),
+    whether training diverged, and the seconds it took. Everything but
+    ``seconds`` depends only on the arguments and the installed NumPy. BLAS
+    runs on one thread, because the cells already run in parallel processes,
+    and so the results do not depend on the number of BLAS threads a worker
+    would pick.
 
     A diverged run is a result, not an error: the network is evaluated with
     the last weights that had a finite loss.
@@ -379,7 +380,7 @@ def _dead_fractions(net: nn.Network, train: data.Dataset) -> list[float | None]:
 
 
 def _run_cell_task(settings: SweepSettings, cell: Cell) -> tuple[str, Any, Any]:
-    """Run one cell in a worker; return (key, result, None) or (key, None, error)."""
+    """Run one cell in a worker and return (key, result, None) or (key, None, error)."""
     try:
         return cell.key, run_cell(settings, cell), None
     except Exception as error:
@@ -429,7 +430,7 @@ class SweepResult:
             "failed": dict(self.failed),
             "remaining": self.remaining,
             "seconds": self.seconds,
-            "summary": [dataclasses.asdict(row) for row in self.summary()],
+            "summary": _json_safe([dataclasses.asdict(r) for r in self.summary()]),
             "cells": dict(self.results),
         }
 
@@ -445,13 +446,14 @@ def run_sweep(
     """Run the cells of ``settings`` that ``store`` lacks, and save each one.
 
     Without ``scheduler`` the cells run on ``jobs`` local processes (joblib's
-    loky backend, default: one per CPU core; ``jobs=1`` runs them in this
-    process). With ``scheduler``, a ``tcp://HOST:PORT`` address, they run on
-    that Dask cluster. Each finished cell is saved in this process as it
-    arrives, then ``progress`` is called. ``limit`` caps the number of cells
-    run by this call. An exception from ``progress``, such as
-    ``KeyboardInterrupt``, cancels the cells not yet finished and propagates,
-    and the cells saved so far stay in the store.
+    loky backend). ``jobs`` defaults to one per CPU core, and ``jobs=1`` runs
+    the cells in this process. With ``scheduler``, a ``tcp://HOST:PORT``
+    address, they run on that Dask cluster. Each finished cell is saved in
+    this process as it arrives, then ``progress`` is called. ``limit`` caps
+    the number of cells run by this call. A failed cell is reported in
+    ``SweepResult.failed`` and the others go on. An exception from
+    ``progress``, such as ``KeyboardInterrupt``, cancels the cells not yet
+    received and propagates, and the cells saved so far stay in the store.
 
     Raises
     ------
@@ -528,8 +530,9 @@ def _stored_results(
         if result.get("settings_hash") != expected:
             raise ValueError(
                 f"sweep {sweep!r} in the store contains cell {key} trained with "
-                "other training settings (dataset, epochs, batch size, optimiser "
-                "or threshold): choose another name, or the settings of that sweep"
+                "other training settings (dataset, epochs, batch size, optimiser, "
+                "momentum, threshold or split fractions): choose another name, "
+                "or the settings of that sweep"
             )
     return mine
 
@@ -549,7 +552,7 @@ class _Tracker:
     def finish(self, key: str, result: dict | None, error: str | None) -> None:
         if error is None:
             # Kept as the store keeps it, so new and reused cells compare equal.
-            result = json_safe(result)
+            result = _json_safe(result)
             self.store.save_sweep_cell(self.sweep, key, result, at=datetime.now(UTC))
             self.results[key] = result
         else:
@@ -563,6 +566,14 @@ class _Tracker:
             self.progress(self.done, self.total, key)
 
 
+def _json_safe(value: Any) -> Any:
+    # Imported here because the worker processes, which import this module to
+    # run cells, need neither the store nor SQLAlchemy.
+    from ..store import json_safe
+
+    return json_safe(value)
+
+
 def _run_local(
     settings: SweepSettings, pending: list[Cell], jobs: int | None, tracker: _Tracker
 ) -> None:
@@ -573,19 +584,28 @@ def _run_local(
         n_jobs=workers, backend="loky", return_as="generator_unordered"
     )
     outputs = parallel(joblib.delayed(_run_cell_task)(settings, c) for c in pending)
-    # Closing the generator, also on an exception, makes joblib cancel the
-    # cells that have not started and stop waiting for the others.
-    with contextlib.closing(outputs):
-        try:
-            for key, result, error in outputs:
-                tracker.finish(key, result, error)
-        except concurrent.futures.BrokenExecutor as error:
-            raise SweepError(
-                f"the worker processes of sweep {tracker.sweep!r} stopped "
-                f"({error}). The {len(tracker.results)} cells finished in this run "
-                "are stored: run the sweep again to resume, with fewer jobs if "
-                "memory ran out"
-            ) from None
+    try:
+        for key, result, error in outputs:
+            tracker.finish(key, result, error)
+    except concurrent.futures.BrokenExecutor as error:
+        raise SweepError(
+            f"the worker processes of sweep {tracker.sweep!r} stopped ({error}). "
+            f"The {len(tracker.results)} cells finished in this run are stored: "
+            "run the sweep again to resume, with fewer jobs if memory ran out."
+        ) from None
+    finally:
+        _close_quietly(outputs)
+
+
+def _close_quietly(outputs: Any) -> None:
+    """Close joblib's output generator, which cancels the cells not yet started.
+
+    After an interruption joblib warns that some cells finished in a worker
+    but were never read. They are not stored, so a later run repeats them.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"\d+ tasks ", UserWarning)
+        outputs.close()
 
 
 def _run_on_dask(
@@ -606,7 +626,7 @@ def _run_on_dask(
             for cell in pending
         }
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 tracker.finish(*_outcome(future, futures[future]))
         finally:
             client.cancel([future for future in futures if not future.done()])
@@ -628,7 +648,7 @@ def _import_distributed() -> tuple[Any, Any]:
         raise SweepError(
             "running on a Dask scheduler needs the distributed package, which is "
             "not installed: install actlab[cluster], or run without a scheduler "
-            "to use local processes"
+            "to use local processes."
         ) from None
     return Client, as_completed
 
@@ -637,11 +657,14 @@ def _connect(client_class: Any, address: str) -> Any:
     try:
         return client_class(address, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
     except OSError as error:
+        logger.debug(
+            "connecting to the Dask scheduler at %s failed: %s", address, error
+        )
         raise SweepError(
-            f"cannot reach the Dask scheduler at {address} within "
-            f"{SCHEDULER_TIMEOUT:g} s ({error}). Check the address, start a "
-            f"scheduler there ('dask scheduler') with workers ('dask worker "
-            f"{address}'), or run without a scheduler to use local processes"
+            f"cannot reach the Dask scheduler at {address}: the connection "
+            f"timed out after {SCHEDULER_TIMEOUT:g} s. Check the address, start "
+            f"a scheduler there ('dask scheduler') with workers ('dask worker "
+            f"{address}'), or run without a scheduler to use local processes."
         ) from None
 
 

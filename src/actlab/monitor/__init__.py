@@ -27,7 +27,14 @@ except ImportError as error:
         "run pip install 'actlab[torch]'"
     ) from error
 
-from ._layers import RECOGNISED_ACTIVATIONS, WEIGHT_MODULES
-from ._monitor import FLUSH_SECONDS, Monitor
+from ._layers import MEAN_STD_ACTIVATIONS, RECOGNISED_ACTIVATIONS, WEIGHT_MODULES
+from ._monitor import FLUSH_SECONDS, RECOVERY_SHARE, Monitor
 
-__all__ = ["FLUSH_SECONDS", "RECOGNISED_ACTIVATIONS", "WEIGHT_MODULES", "Monitor"]
+__all__ = [
+    "FLUSH_SECONDS",
+    "MEAN_STD_ACTIVATIONS",
+    "RECOGNISED_ACTIVATIONS",
+    "RECOVERY_SHARE",
+    "WEIGHT_MODULES",
+    "Monitor",
+]

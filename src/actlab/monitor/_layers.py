@@ -66,10 +66,16 @@ WEIGHT_MODULES: tuple[type[nn.Module], ...] = (
 )
 """Modules whose weight gradient norm the monitor records."""
 
-RECOGNISED_ACTIVATIONS: tuple[str, ...] = tuple(
-    cls.__name__ for cls in (*_RECOGNISED, *_OTHER)
-)
-"""Names of the ``torch.nn`` activation modules that the monitor hooks."""
+RECOGNISED_ACTIVATIONS: tuple[str, ...] = tuple(cls.__name__ for cls in _RECOGNISED)
+"""``torch.nn`` activation modules with dead and saturated fractions, mean and std.
+
+The fractions are those of the registry entry at the module's parameters, and
+None where that entry cannot die or saturate. Hardtanh gets them only with
+its default bounds -1 and 1.
+"""
+
+MEAN_STD_ACTIVATIONS: tuple[str, ...] = tuple(cls.__name__ for cls in _OTHER)
+"""``torch.nn`` activation modules with the mean and std of their output only."""
 
 
 def is_activation(module: nn.Module) -> bool:

@@ -18,12 +18,18 @@ from . import _layers, _summary
 FLUSH_SECONDS = 2.0
 """A buffered record waits at most about this long before it is logged."""
 
+RECOVERY_SHARE = 0.5
+"""A warned layer has recovered once its fraction falls to this share of the
+threshold. The gap keeps a fraction that hovers at the threshold from warning
+at every step."""
+
 
 class Monitor:
     """Record per-layer dead and saturated fractions and gradient norms.
 
     ``Monitor(model)`` hooks every activation module of ``model`` (see
-    ``RECOGNISED_ACTIVATIONS``) and every Linear and Conv module. Use it as a
+    ``RECOGNISED_ACTIVATIONS`` and ``MEAN_STD_ACTIVATIONS``) and every Linear
+    and Conv module (``WEIGHT_MODULES``). Use it as a
     context manager, or call ``attach()`` and ``detach()``. Call ``step()``
     once per training step, after ``loss.backward()`` and before the next
     ``optimizer.zero_grad()``, so the gradients are still there. Calling it
@@ -155,7 +161,8 @@ class Monitor:
                 self._store = None
 
     def __enter__(self) -> Monitor:
-        return self.attach()
+        """Attach the monitor unless ``attach()`` has done so already."""
+        return self if self.attached else self.attach()
 
     def __exit__(self, *exc_info: object) -> None:
         self.detach()
@@ -177,7 +184,8 @@ class Monitor:
 
         ``loss``, a number or a one-element tensor, is stored with the record.
         A layer whose dead or saturated fraction rises above its threshold
-        gets one ``ActlabWarning``, and another only after it has fallen back.
+        gets one ``ActlabWarning``, and another only after the fraction has
+        fallen to ``RECOVERY_SHARE`` of the threshold and risen above it again.
         """
         if not self.attached:
             raise RuntimeError(
@@ -291,9 +299,9 @@ class Monitor:
             ):
                 share = layer[f"{kind}_fraction"]
                 key = (layer["layer"], kind)
-                if share is None or share <= threshold:
+                if share is None or share <= threshold * RECOVERY_SHARE:
                     self._warned.discard(key)
-                elif key not in self._warned:
+                elif share > threshold and key not in self._warned:
                     self._warned.add(key)
                     message = _warning_text(layer, kind, share, threshold, record)
                     warnings.warn(message, ActlabWarning, stacklevel=3)

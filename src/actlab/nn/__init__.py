@@ -15,6 +15,7 @@ looked at between them:
 [(4, 8), (4, 8), (4, 1)]
 """
 
+from ._fast import Trainer
 from ._init import initialise, initialiser_names, resolve_initialiser
 from ._layers import Dense, Network, resolve_activation
 from ._losses import (
@@ -28,6 +29,8 @@ from ._losses import (
 )
 from ._optim import SGD, Adam, Optimiser, Penalty, get_optimiser, optimiser_names
 from ._phases import Gradients, Trace, backward, forward, prepare_targets, step, update
+from ._population import Population, PopulationTrainer
+from ._population_train import MemberHistory, train_population
 from ._train import (
     SINGLE_THREAD_MAX_WIDTH,
     STATS_MAX_EXAMPLES,
@@ -49,11 +52,15 @@ __all__ = [
     "History",
     "Loss",
     "MeanSquaredError",
+    "MemberHistory",
     "Network",
     "Optimiser",
     "Penalty",
+    "Population",
+    "PopulationTrainer",
     "SoftmaxCrossEntropy",
     "Trace",
+    "Trainer",
     "backward",
     "evaluate",
     "forward",
@@ -69,5 +76,6 @@ __all__ = [
     "resolve_initialiser",
     "step",
     "train",
+    "train_population",
     "update",
 ]

@@ -28,9 +28,10 @@ _IN_PLACE_VALUES: dict[str, Callable[[np.ndarray, np.ndarray], Any]] = {
 
 
 def _tanh_slope_from_output(a: np.ndarray, out: np.ndarray) -> None:
-    # 1 - a² equals the registry's 2 / (cosh(2z) + 1) to within a few ulp of
-    # 1 in absolute terms, at a fraction of its cost. Where a rounds to ±1 it
-    # gives 0 in place of a value below 1e-16 (float64) or 1e-7 (float32).
+    # 1 - a² differs from the registry's 2 / (cosh(2z) + 1) by about two ulp
+    # of 1 at most, in absolute terms, at a fraction of its cost. Where a
+    # rounds to ±1 it gives 0 in place of a value below 1e-16 (float64) or
+    # 1e-7 (float32).
     np.multiply(a, a, out=out)
     np.subtract(1.0, out, out=out)
 
@@ -52,7 +53,7 @@ EXACT_SLOPES_FROM_OUTPUT = frozenset({"relu"})
 
 
 class _LayerPlan:
-    """How one layer computes its activation and its slope in the fast step."""
+    """The activation and slope kernels that one layer uses in the fast step."""
 
     __slots__ = ("identity", "in_place", "layer", "slope_from_output")
 
@@ -74,7 +75,7 @@ class Trainer:
     One step gives the weights that ``nn.step`` gives, to within float
     rounding. With ``slopes_from_output=True`` (the default), tanh' is taken
     as ``1 - a**2`` from the layer output, which differs from the registry's
-    tanh' by rounding; with ``False`` every step matches ``nn.step`` bit for
+    tanh' by rounding. With ``False`` every step matches ``nn.step`` bit for
     bit. The ReLU slope is always read from the output (``a > 0``), which is
     exact, and every other activation's slope is computed from z.
 
@@ -153,13 +154,16 @@ class Trainer:
         target = prepare_targets(self.net, y, self.loss, len(x))
         return self.step_prepared(x, target)
 
-    def step_prepared(self, x: np.ndarray, target: np.ndarray) -> float:
+    def step_prepared(
+        self, x: np.ndarray, target: np.ndarray, backup: np.ndarray | None = None
+    ) -> float:
         """Run one step on inputs and targets that are already checked.
 
         ``x`` must be a 2-D array of the network's dtype and ``target`` the
         output of ``nn.prepare_targets`` for the same rows. Nothing is
         checked, so a mistake here raises an error from NumPy or gives
-        wrong weights.
+        wrong weights. A ``backup`` array receives the parameters just
+        before the update, which a step with a non-finite loss skips.
         """
         if len(x) > self._rows:
             self._allocate(len(x))
@@ -172,6 +176,8 @@ class Trainer:
         if self.penalty is not None:
             n = net.n_weights
             self.penalty.add_gradient(net.parameters[:n], self.gradient[:n])
+        if backup is not None:
+            np.copyto(backup, net.parameters)
         self.optimiser.apply(net.parameters, self.gradient)
         return value
 

@@ -32,7 +32,8 @@ class MemberHistory(History):
     """The records of one population member, and whether it diverged.
 
     A diverged member's ``epochs`` end with the last epoch it completed, and
-    ``divergence`` says where its loss stopped being finite.
+    ``divergence`` is the message that states where its loss stopped being
+    finite.
     """
 
     diverged: bool = False
@@ -98,7 +99,7 @@ def train_population(
 
     A member whose loss becomes NaN or infinite is restored to its weights
     of the last step with a finite loss, marked in ``population.diverged``
-    and frozen, and its history says where. The others train on. The records
+    and frozen, and its history records where. The others train on. The records
     carry no per-layer statistics (``stats`` is ``None``).
     """
     run = _PopulationRun(population, get_loss(loss), seed)
@@ -146,8 +147,7 @@ class _PopulationRun:
                     f"{n_members}: give one seed, or one per member"
                 )
         return [
-            np.random.default_rng(np.random.SeedSequence(s).spawn(2)[0])
-            for s in seeds
+            np.random.default_rng(np.random.SeedSequence(s).spawn(2)[0]) for s in seeds
         ]
 
     def set_data(self, X, y, batch_size, X_eval, y_eval) -> None:
@@ -185,13 +185,13 @@ class _PopulationRun:
             MemberHistory(self.loss.name, self.loss.metric_name, record)
             for record in initial
         ]
-        self._divergences(initial, 0, 0, "initial")
+        self._divergences(initial, 0, 0)
         for epoch in range(1, epochs + 1):
             if self.population.diverged.all():
                 break
             batch_losses = self._run_epoch(epoch)
             records = self._records(epoch, batch_losses)
-            self._divergences(records, epoch, len(batch_losses), "after")
+            self._divergences(records, epoch, len(batch_losses))
             for history, record in zip(self.histories, records, strict=True):
                 if record is not None and not history.diverged:
                     history.epochs.append(record)
@@ -236,8 +236,7 @@ class _PopulationRun:
         outputs = self.population(self.x)
         if self.evaluation is not None:
             eval_outputs = self.population(self.evaluation[0])
-        rates = self.trainer.learning_rates if epoch else self._initial_rates()
-        penalty = self.trainer.penalty if epoch else None
+        rates = self.trainer.learning_rates
         records = []
         for i, output in enumerate(outputs):
             record = EpochRecord(
@@ -248,7 +247,7 @@ class _PopulationRun:
                 metric=self.loss.metric(output, self.target),
                 learning_rate=float(rates[i]),
                 batch_loss=None,
-                penalty=self._penalty_value(penalty, i),
+                penalty=self._penalty_value(i),
             )
             if batch_losses is not None and len(batch_losses):
                 record.batch_loss = float(np.mean(batch_losses[:, i]))
@@ -259,10 +258,8 @@ class _PopulationRun:
             records.append(record)
         return records
 
-    def _initial_rates(self) -> np.ndarray:
-        return self.trainer.learning_rates
-
-    def _penalty_value(self, penalty: Penalty | None, index: int) -> float:
+    def _penalty_value(self, index: int) -> float:
+        penalty = self.trainer.penalty
         if penalty is None:
             return 0.0
         weights = self.population.parameters[index, : self.population.n_weights]
@@ -280,7 +277,6 @@ class _PopulationRun:
                 self._mark(index, where, value, True)
 
     def _mark(self, index: int, where: str, value: float, after_update: bool) -> None:
-        history = self.histories[index] if self.histories else None
         rate = float(self.trainer.learning_rates[index])
         if not where:
             message = (
@@ -290,16 +286,18 @@ class _PopulationRun:
             )
         else:
             last_finite = self.steps if after_update else self.steps - 1
+            restored = f"its weights at step {last_finite}"
+            if last_finite <= 1:
+                restored = "its initial weights"
             message = (
                 f"member {index} diverged {where} (step {self.steps}): its "
                 f"training loss became {value}. Its learning rate {rate:g} is "
                 f"probably too high, so try {rate / 10:g} or lower. It was "
-                f"restored to its weights at step {max(last_finite - 1, 0)} "
-                "and frozen."
+                f"restored to {restored}, the last with a finite loss, and frozen."
             )
-        if history is not None:
-            history.diverged = True
-            history.divergence = message
+        history = self.histories[index]
+        history.diverged = True
+        history.divergence = message
 
 
 def _rows(array: np.ndarray, start: int, stop: int, stacked: bool) -> np.ndarray:

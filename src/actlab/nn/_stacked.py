@@ -1,8 +1,8 @@
 """Losses and optimiser steps on stacked arrays, one row or block per member.
 
 Every function here repeats the arithmetic of the single-network version in
-``_losses`` and ``_optim`` in the same order, so that member i of a
-population gets the same gradient and the same update, bit for bit, as a
+``_losses`` and ``_optim``, in the same order. Member i of a population
+therefore gets the same gradient and the same update, bit for bit, as a
 network trained alone. Only the loss values of ``mse`` may differ in the last
 bits, because the single-network loss sums with ``np.vdot``.
 """
@@ -29,7 +29,8 @@ def _bce(
     sign = 1.0 - 2.0 * target
     signed = output * sign
     losses = np.logaddexp(0.0, signed)
-    values = losses.reshape(len(output), -1).sum(axis=1) / size
+    # The single-network loss divides a Python float, so in float64.
+    values = losses.reshape(len(output), -1).sum(axis=1).astype(np.float64) / size
     gradient = special.expit(signed)
     gradient *= sign
     gradient *= 1.0 / size
@@ -46,7 +47,7 @@ def _softmax_ce(
     sums = exp.sum(axis=-1, keepdims=True)
     picked = np.take_along_axis(shifted, labels, axis=-1)[..., 0]
     losses = np.log(sums[..., 0]) - picked
-    values = losses.sum(axis=-1) / n
+    values = losses.sum(axis=-1).astype(np.float64) / n
     gradient = exp / sums
     at_label = np.take_along_axis(gradient, labels, axis=-1)
     np.put_along_axis(gradient, labels, at_label - 1.0, axis=-1)
@@ -99,6 +100,7 @@ def _loss_per_member(
 
 def check_rates(template: Optimiser, learning_rates: Any, n_members: int) -> np.ndarray:
     """Return one learning rate per member, in float64, or raise ``ValueError``."""
+    _check_template(template)
     if learning_rates is None:
         return np.full(n_members, template.learning_rate)
     if isinstance(learning_rates, int | float | np.number):
@@ -121,10 +123,7 @@ class StackedOptimiser:
     """
 
     def __init__(self, template: Optimiser, rates: Sequence[float], dtype: Any):
-        if type(template) not in (SGD, Adam):
-            raise ValueError(
-                f"a population trains with nn.SGD or nn.Adam, got {template!r}"
-            )
+        _check_template(template)
         self.template = template
         self.rates = np.array(rates, dtype=np.float64)
         # A Python float meets a float32 array as a float32, so the rates are
@@ -174,3 +173,11 @@ class StackedOptimiser:
         np.divide(first, denominator, out=denominator)
         denominator *= factor.astype(parameters.dtype)[:, None]
         parameters -= denominator
+
+
+def _check_template(template: Any) -> None:
+    if type(template) not in (SGD, Adam):
+        raise ValueError(
+            f"a population trains with nn.SGD or nn.Adam, got {template!r}: "
+            "pass one of them as the template"
+        )

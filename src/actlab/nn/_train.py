@@ -14,10 +14,11 @@ from threadpoolctl import threadpool_limits
 
 from actlab.errors import ActlabWarning, TrainingDivergedError
 
+from ._fast import Trainer
 from ._layers import Network
 from ._losses import Loss, get_loss
 from ._optim import Optimiser, Penalty
-from ._phases import _backward, _forward, _step, prepare_targets
+from ._phases import _backward, _forward, prepare_targets
 
 if TYPE_CHECKING:
     from actlab.diagnostics import Diagnosis
@@ -266,8 +267,6 @@ class _TrainingRun:
         self.stats_rng = np.random.default_rng(stats_seed)
         self.steps = 0
         self.backup = net.parameters.copy()
-        gradient = np.empty_like(net.parameters)
-        self.buffer = (gradient, net.split(gradient))
         self.history: History | None = None
 
     def set_data(self, X, y, batch_size, X_eval, y_eval) -> None:
@@ -284,6 +283,15 @@ class _TrainingRun:
             target = prepare_targets(self.net, y_eval, self.loss, len(x_eval))
             self.evaluation = (x_eval, target)
         self.stats_x, self.stats_target = self._stats_subsample()
+        # The exact slopes make every step equal, bit for bit, to nn.step.
+        self.trainer = Trainer(
+            self.net,
+            self.loss,
+            self.optimiser,
+            self.penalty,
+            batch_size=self.batch_size,
+            slopes_from_output=False,
+        )
 
     def _batch_size(self, batch_size: Any) -> int:
         batch_size = _check_count("batch_size", batch_size, minimum=1)
@@ -327,15 +335,8 @@ class _TrainingRun:
         size = self.batch_size
         for batch, start in enumerate(range(0, len(x), size), start=1):
             self.steps += 1
-            value = _step(
-                self.net,
-                x[start : start + size],
-                target[start : start + size],
-                self.loss,
-                self.optimiser,
-                self.penalty,
-                self.backup,
-                self.buffer,
+            value = self.trainer.step_prepared(
+                x[start : start + size], target[start : start + size], self.backup
             )
             if not math.isfinite(value):
                 raise self._diverged(epoch, batch, value, after_update=False)

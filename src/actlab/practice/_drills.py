@@ -286,7 +286,7 @@ def _choice(drill: lessons.Drill, seed: int, rng: np.random.Generator) -> Questi
         opens=drill.opens,
         answer={
             "correct": (answer,),
-            "explanation": f"{answer} fits: {reason}. The other options "
+            "explanation": f"{answer} fits: {reason.rstrip('.')}. The other options "
             f"({', '.join(distractors)}) lack that property.",
         },
     )

@@ -582,6 +582,7 @@ def _insert_attempt(session: Session, row: AttemptRow) -> AttemptRecord:
         select(AttemptRow).where(AttemptRow.action_id == row.action_id)
     )
     if stored is not None:
+        # The caller compares the stored kind and item with its own.
         return _attempt_record(stored, duplicate=True)
     session.add(row)
     session.flush()

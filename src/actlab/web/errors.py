@@ -80,8 +80,14 @@ def _describe(item: dict[str, Any]) -> FieldError:
     location = item.get("loc", ())
     field = str(location[-1]) if location else None
     cause = item.get("ctx", {}).get("error")
-    if item.get("type") == "missing":
-        message = f"missing query parameter {field}"
+    place = location[0] if location else "query"
+    if item.get("type") == "json_invalid":
+        field = "body"
+        message = f"invalid JSON in the request body: {item.get('msg')}"
+    elif item.get("type") == "missing" and place == "body":
+        message = f"missing field {field} in the request body"
+    elif item.get("type") == "missing":
+        message = f"missing {place} parameter {field}"
     elif isinstance(cause, ValueError):
         message = str(cause)
     else:

@@ -88,7 +88,7 @@ class TemplateList(BaseModel):
 
 
 class NewDrill(BaseModel):
-    """A request for a question; every field is optional."""
+    """A request for a question, in which every field is optional."""
 
     kind: DrillKind | None = Field(
         default=None, description="the kind to draw a template of"
@@ -187,19 +187,19 @@ def _question_out(question: practice.Question) -> QuestionOut:
     )
 
 
-def _pick_template(request: NewDrill, seed: int) -> lessons.Drill:
+def _pick_template(body: NewDrill, seed: int) -> lessons.Drill:
     """Return the requested template, or one drawn with ``seed``."""
-    if request.template is not None:
-        template = _find_template(request.template)
-        if request.kind is not None and request.kind != template.kind:
+    if body.template is not None:
+        template = _find_template(body.template)
+        if body.kind is not None and body.kind != template.kind:
             raise InvalidInput(
                 "kind",
-                f"invalid kind {request.kind!r} for template {template.id!r}, "
+                f"invalid kind {body.kind!r} for template {template.id!r}, "
                 f"which is a {template.kind} drill: leave kind out or give "
                 f"{template.kind!r}",
             )
         return template
-    kind = request.kind
+    kind = body.kind
     if kind is None:
         kind = practice.KINDS[int(np.random.default_rng(seed).integers(3))]
     matching = [drill for drill in _templates().values() if drill.kind == kind]
@@ -280,16 +280,16 @@ def list_templates() -> TemplateList:
 
 
 @router.post("/api/drills/new", response_model=QuestionOut, responses=ERRORS)
-def new_drill(request: NewDrill) -> QuestionOut:
-    """Generate a question; the seed and the template are drawn when not given."""
-    seed = random_seed() if request.seed is None else request.seed
-    template = _pick_template(request, seed)
+def new_drill(body: NewDrill) -> QuestionOut:
+    """Generate a question, drawing the seed and the template when not given."""
+    seed = random_seed() if body.seed is None else body.seed
+    template = _pick_template(body, seed)
     return _question_out(_question(template, seed))
 
 
 @router.post("/api/drills/answer", response_model=GradeOut, responses=ERRORS)
 def answer_drill(
-    request: DrillAnswer, store: Annotated[Store, Depends(get_store)]
+    body: DrillAnswer, store: Annotated[Store, Depends(get_store)]
 ) -> GradeOut:
     """Grade an answer, record it as a drill attempt and explain the answer.
 
@@ -297,18 +297,18 @@ def answer_drill(
     ``action_id`` stores nothing new, and the response grades the answer
     stored the first time.
     """
-    question = _question(_find_template(request.template), request.seed)
-    result = _grade(question, request.answer)
+    question = _question(_find_template(body.template), body.seed)
+    result = _grade(question, body.answer)
     record = store.record_attempt(
         "drill",
         question.template,
         score=result.score,
         correct=result.correct,
         concept=question.concept,
-        detail={"seed": question.seed, "answer": request.answer},
-        action_id=request.action_id,
+        detail={"seed": question.seed, "answer": body.answer},
+        action_id=body.action_id,
     )
-    answer = request.answer
+    answer = body.answer
     if record.duplicate:
         check_same_kind(record, "drill")
         # The first request may have carried another answer or question.
@@ -324,6 +324,6 @@ def answer_drill(
 
 @router.get("/drill", response_class=HTMLResponse)
 def drill_page(request: Request) -> Response:
-    """Render the drill page; its script fetches and grades the questions."""
+    """Render the drill page, whose script requests each question and its grade."""
     context = {"catalogue": list_templates()}
     return templates.TemplateResponse(request, "drill.html", context)

@@ -1,10 +1,10 @@
 """The failure-mode lab: trigger a scenario, diagnose, remedy, rerun.
 
-Each scenario trains a small network in the engine. A run takes from about
-0.01 to 1.2 s, so the endpoints are plain functions, which FastAPI runs in its
-threadpool while the event loop serves other requests. Numbers that are not
-finite, such as the activation growth of a network whose first layer outputs
-only zeros, are sent as null.
+Each scenario trains a small network in the engine. A run took from about
+0.01 to 1.2 s on the development machine, so the endpoints are plain
+functions, which FastAPI runs in its threadpool while the event loop serves
+other requests. Numbers that are not finite, such as the activation growth of
+a network whose first layer outputs only zeros, are sent as null.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from actlab.store import Store
 
 from ..curves import InvalidInput
 from ..deps import get_store
-from ..schemas import ErrorBody, FieldError
+from ..schemas import ErrorBody
 from ..templating import templates
-from .practice_page import ActionId, AttemptOut, Seed, check_same_kind
+from .practice_page import ActionId, AttemptOut, Seed, check_same_kind, not_found
 
 router = APIRouter(tags=["failures"])
 
@@ -78,7 +78,7 @@ class ScenarioDetail(ScenarioSummary):
 
 
 class LayerOut(BaseModel):
-    """The statistics of one layer; null where the value does not apply."""
+    """The statistics of one layer, null where a value does not apply."""
 
     index: int
     n_in: int
@@ -176,14 +176,6 @@ def _scenario(scenario_id: str) -> practice.Scenario:
     if scenario_id not in practice.SCENARIOS:
         raise ScenarioNotFound(_unknown_message(scenario_id))
     return practice.SCENARIOS[scenario_id]
-
-
-def _not_found(error: ScenarioNotFound) -> JSONResponse:
-    message = str(error)
-    body = ErrorBody(
-        detail=message, field="id", errors=[FieldError(field="id", message=message)]
-    )
-    return JSONResponse(body.model_dump(), status_code=404)
 
 
 def _finite(value: float | None) -> float | None:
@@ -284,7 +276,7 @@ def _feedback(option: practice.Option) -> ChoiceFeedback:
 def _chosen(
     scenario: practice.Scenario, diagnosis_id: str, remedy_id: str
 ) -> tuple[practice.ChoiceScore, practice.Option, practice.Option]:
-    """Score a choice; raise ``InvalidInput`` naming an unknown option."""
+    """Score a choice, or raise ``InvalidInput`` naming an unknown option."""
     diagnoses = {option.id: option for option in scenario.diagnoses}
     remedies = {option.id: option for option in scenario.remedies}
     if diagnosis_id not in diagnoses:
@@ -305,7 +297,7 @@ def _chosen(
 
 def _concept(scenario: practice.Scenario) -> str | None:
     # NOTE: scenarios carry no concept of their own, so the id of the right
-    # diagnosis (such as "dead-relu" or "saturation") stands in for it.
+    # diagnosis (such as "dead-relu" or "saturation") is stored as the concept.
     right = [option.id for option in scenario.diagnoses if option.correct]
     return right[0] if right else None
 
@@ -319,34 +311,35 @@ def list_scenarios() -> list[ScenarioSummary]:
 @router.get(
     "/api/scenarios/{scenario_id}", response_model=ScenarioDetail, responses=NOT_FOUND
 )
-def read_scenario(scenario_id: str) -> ScenarioDetail | JSONResponse:
+def read_scenario(request: Request, scenario_id: str) -> ScenarioDetail | JSONResponse:
     """Return a scenario with its options, without saying which are right."""
     try:
         return _detail(_scenario(scenario_id))
     except ScenarioNotFound as error:
-        return _not_found(error)
+        return not_found(request, "id", str(error))
 
 
 @router.post(
     "/api/scenarios/{scenario_id}/trigger", response_model=RunOut, responses=ERRORS
 )
 def trigger_scenario(
-    scenario_id: str, request: TriggerRequest
+    request: Request, scenario_id: str, body: TriggerRequest
 ) -> RunOut | JSONResponse:
     """Train the failing setup with the seed and return its statistics."""
     try:
         scenario = _scenario(scenario_id)
     except ScenarioNotFound as error:
-        return _not_found(error)
-    return _run_out(scenario.trigger(request.seed))
+        return not_found(request, "id", str(error))
+    return _run_out(scenario.trigger(body.seed))
 
 
 @router.post(
     "/api/scenarios/{scenario_id}/choose", response_model=ChoiceOut, responses=ERRORS
 )
 def choose_remedy(
+    request: Request,
     scenario_id: str,
-    request: ChoiceRequest,
+    body: ChoiceRequest,
     store: Annotated[Store, Depends(get_store)],
 ) -> ChoiceOut | JSONResponse:
     """Score a diagnosis and a remedy, record the attempt, rerun with the remedy.
@@ -357,8 +350,8 @@ def choose_remedy(
     try:
         scenario = _scenario(scenario_id)
     except ScenarioNotFound as error:
-        return _not_found(error)
-    score, diagnosis, remedy = _chosen(scenario, request.diagnosis, request.remedy)
+        return not_found(request, "id", str(error))
+    score, diagnosis, remedy = _chosen(scenario, body.diagnosis, body.remedy)
     record = store.record_attempt(
         "scenario",
         scenario.id,
@@ -366,13 +359,13 @@ def choose_remedy(
         correct=score.diagnosis_correct and score.remedy_correct,
         concept=_concept(scenario),
         detail={
-            "seed": request.seed,
+            "seed": body.seed,
             "diagnosis": diagnosis.id,
             "remedy": remedy.id,
         },
-        action_id=request.action_id,
+        action_id=body.action_id,
     )
-    seed = request.seed
+    seed = body.seed
     if record.duplicate:
         check_same_kind(record, "scenario")
         first = record.detail
@@ -401,7 +394,7 @@ def failures_page(request: Request) -> Response:
 
 @router.get("/failures/{scenario_id}", response_class=HTMLResponse)
 def failure_page(request: Request, scenario_id: str) -> Response:
-    """Render one scenario's four steps; an unknown id is a 404 listing them."""
+    """Render one scenario's four steps, or a 404 page listing the scenarios."""
     try:
         scenario = _scenario(scenario_id)
     except ScenarioNotFound as error:

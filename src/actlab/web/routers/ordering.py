@@ -19,7 +19,7 @@ from actlab.store import Store
 
 from ..curves import InvalidInput
 from ..deps import get_store
-from ..schemas import ErrorBody, FieldError
+from ..schemas import ErrorBody
 from ..templating import templates
 from .practice_page import (
     LESSON,
@@ -28,6 +28,7 @@ from .practice_page import (
     AttemptOut,
     check_same_kind,
     check_seed,
+    not_found,
     random_seed,
 )
 
@@ -108,7 +109,7 @@ class OrderingAnswer(BaseModel):
 
 
 class StepFeedbackOut(BaseModel):
-    """Where one misplaced step belongs and why."""
+    """Feedback on one misplaced step: its right place and the reason."""
 
     step_id: str
     text: str
@@ -127,7 +128,9 @@ class OrderingGradeOut(BaseModel):
     order: list[str]
     correct: bool
     score: float = Field(description="1.0 only for the right order")
-    in_order: int = Field(description="longest set of steps in the right order")
+    in_order: int = Field(
+        description="size of the largest set of steps in the right relative order"
+    )
     neighbours: int = Field(description="adjacent pairs that are right")
     n_steps: int
     feedback: list[StepFeedbackOut] = Field(description="one entry per misplaced step")
@@ -151,14 +154,6 @@ def _exercise(ordering_id: str) -> practice.OrderingExercise:
             f"{', '.join(exercises)}"
         )
     return exercises[ordering_id]
-
-
-def _not_found(error: OrderingNotFound) -> JSONResponse:
-    message = str(error)
-    body = ErrorBody(
-        detail=message, field="id", errors=[FieldError(field="id", message=message)]
-    )
-    return JSONResponse(body.model_dump(), status_code=404)
 
 
 def _summary(exercise: practice.OrderingExercise) -> OrderingSummary:
@@ -213,6 +208,7 @@ def list_orderings() -> list[OrderingSummary]:
 
 @router.get("/api/ordering/{ordering_id}", response_model=OrderingOut, responses=ERRORS)
 def read_ordering(
+    request: Request,
     ordering_id: str,
     seed: Annotated[int | None, Query(description="random if not given")] = None,
 ) -> OrderingOut | JSONResponse:
@@ -220,7 +216,7 @@ def read_ordering(
     try:
         exercise = _exercise(ordering_id)
     except OrderingNotFound as error:
-        return _not_found(error)
+        return not_found(request, "id", str(error))
     return _shuffled(exercise, seed)
 
 
@@ -230,8 +226,9 @@ def read_ordering(
     responses=ERRORS,
 )
 def answer_ordering(
+    request: Request,
     ordering_id: str,
-    request: OrderingAnswer,
+    body: OrderingAnswer,
     store: Annotated[Store, Depends(get_store)],
 ) -> OrderingGradeOut | JSONResponse:
     """Grade an order, record it as an ordering attempt, explain each misplacement.
@@ -243,17 +240,17 @@ def answer_ordering(
     try:
         exercise = _exercise(ordering_id)
     except OrderingNotFound as error:
-        return _not_found(error)
-    result = _grade(exercise, request.order)
+        return not_found(request, "id", str(error))
+    result = _grade(exercise, body.order)
     record = store.record_attempt(
         "ordering",
         exercise.id,
         score=result.score,
         correct=result.correct,
-        detail={"order": list(request.order)},
-        action_id=request.action_id,
+        detail={"order": list(body.order)},
+        action_id=body.action_id,
     )
-    order = list(request.order)
+    order = list(body.order)
     if record.duplicate:
         check_same_kind(record, "ordering")
         exercise = _exercise(record.item_id)
@@ -288,7 +285,7 @@ def ordering_page(
     ordering_id: str,
     seed: Annotated[str | None, Query()] = None,
 ) -> Response:
-    """Render one set's steps shuffled; an unknown id is a 404 listing the sets.
+    """Render one set's steps shuffled, or a 404 page listing the sets.
 
     An invalid ``seed`` in the URL is replaced by a random one, with a message,
     so a broken link still opens the exercise.

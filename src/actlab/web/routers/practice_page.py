@@ -7,20 +7,29 @@ live here next to the page that links the three.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from actlab import lessons, practice
 from actlab.store import AttemptRecord
 
 from ..curves import InvalidInput
+from ..schemas import ErrorBody, FieldError
 from ..templating import templates
 
 router = APIRouter(tags=["practice"])
+logger = logging.getLogger("actlab.web")
 
 SEED_MAX = 2**31 - 1
 ACTION_ID_MAX = 64
@@ -42,7 +51,12 @@ def random_seed() -> int:
 
 
 # Strict, so that a JSON true, 1.5 or "7" is rejected rather than converted.
-Seed = Annotated[int, Field(strict=True), AfterValidator(check_seed)]
+Seed = Annotated[
+    int,
+    Field(strict=True),
+    AfterValidator(check_seed),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": SEED_MAX}),
+]
 ActionId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=ACTION_ID_MAX),
@@ -65,6 +79,17 @@ def check_same_kind(record: AttemptRecord, kind: str) -> None:
             f"invalid action_id {record.action_id!r}: it was already used for a "
             f"{record.kind} attempt, so send a new one for this {kind} attempt",
         )
+
+
+def not_found(request: Request, field: str, message: str) -> JSONResponse:
+    """Log a rejected request and return its 404 ``ErrorBody`` naming ``field``."""
+    logger.info(
+        "rejected %s %s with 404: %s", request.method, request.url.path, message
+    )
+    body = ErrorBody(
+        detail=message, field=field, errors=[FieldError(field=field, message=message)]
+    )
+    return JSONResponse(body.model_dump(), status_code=404)
 
 
 class AttemptOut(BaseModel):

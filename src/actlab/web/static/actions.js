@@ -95,7 +95,10 @@
   // ActionError. A 4xx response is final (the action is dropped and its message
   // shown); a 5xx or a lost request keeps the action for a later retry.
   async function sendAction(url, body) {
-    const action = { url, body: { ...body, action_id: newId() }, at: Date.now() };
+    // A page may pass the action_id of an earlier try to send it again.
+    const actionId = body.action_id || newId();
+    forget(actionId);
+    const action = { url, body: { ...body, action_id: actionId }, at: Date.now() };
     remember(action);
     let result;
     try {

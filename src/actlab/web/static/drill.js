@@ -1,9 +1,9 @@
 "use strict";
 
-// The drill page asks POST /api/drills/new for a question and sends the
+// The drill page requests a question from POST /api/drills/new and sends the
 // learner's answer to POST /api/drills/answer through actlab.sendAction, which
 // keeps an unsent answer and sends it again later. The server grades every
-// answer; this file never sees the right one before the learner answers.
+// answer, so this file never receives the right one before the learner answers.
 (() => {
   const kindSelect = document.getElementById("kind");
   const templateSelect = document.getElementById("template");

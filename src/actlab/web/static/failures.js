@@ -1,9 +1,9 @@
 "use strict";
 
-// The four steps of a failure scenario. The server trains every run; this file
-// draws the returned history epoch by epoch, fills the per-layer tables and
-// sends the learner's choice through actlab.sendAction, which keeps an unsent
-// choice and sends it again later.
+// The four steps of a failure scenario. The server trains every run, and this
+// file draws the returned history epoch by epoch and fills the per-layer
+// tables. The learner's choice goes through actlab.sendAction, which keeps an
+// unsent choice and sends it again later.
 (() => {
   // Each epoch of the history appears after this delay, and a whole history
   // takes at most ANIMATION_MS, so a 30-epoch run does not drag.

@@ -19,7 +19,7 @@
   let grabbed = null;
   let grabbedFrom = -1;
   let dragged = null;
-  // Moving a focused node blurs it; this flag keeps that from dropping it.
+  // Moving a focused node blurs it, and this flag keeps the blur from dropping it.
   let moving = false;
 
   function steps() {

@@ -1,0 +1,122 @@
+"""The experiments pages: runs started from the lab, claims, tables and figures."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import pytest
+
+from actlab import experiments
+
+
+def _finish(client, job: dict) -> dict:
+    deadline = time.monotonic() + 60
+    while job["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = client.get(f"/api/experiments/jobs/{job['id']}").json()
+    return job
+
+
+def _run_cost(client) -> dict:
+    started = client.post("/api/experiments/cost/runs", json={"quick": True})
+    assert started.status_code == 202
+    return _finish(client, started.json())
+
+
+def test_list_names_every_experiment(client):
+    listed = client.get("/api/experiments").json()
+
+    assert [entry["name"] for entry in listed] == experiments.names()
+    assert all(entry["latest"] is None for entry in listed)
+
+
+def test_run_started_from_the_lab_is_stored(client):
+    job = _run_cost(client)
+    (run,) = client.get("/api/experiments/cost/runs").json()
+
+    assert job["state"] == "done"
+    assert job["run_id"] == run["id"]
+    assert run["quick"] is True
+    assert run["claims"][0]["verdict"] in ("held", "did not hold", "not decided")
+    stored = client.get(f"/api/experiments/runs/{run['id']}").json()
+    assert stored["result"]["settings"]["size"] == 200_000
+
+
+def test_page_shows_claims_tables_and_figures(client):
+    job = _run_cost(client)
+    page = client.get("/experiments/cost").text
+    figure = client.get(f"/experiments/runs/{job['run_id']}/figures/0.png")
+
+    assert "ReLU is cheaper to compute than the sigmoid" in page
+    assert "Nanoseconds per float32 element" in page
+    assert figure.headers["content-type"] == "image/png"
+    assert figure.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_second_run_while_one_goes_is_refused(client):
+    first = client.post("/api/experiments/cost/runs", json={"quick": True})
+    second = client.post("/api/experiments/cost/runs", json={"quick": True})
+
+    assert second.status_code in (202, 409)
+    if second.status_code == 409:
+        assert "going already" in second.json()["detail"]
+    _finish(client, first.json())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("get", "/experiments/nope", None, 404),
+        ("get", "/api/experiments/nope/runs", None, 404),
+        ("post", "/api/experiments/nope/runs", {}, 404),
+        ("post", "/api/experiments/cost/runs", {"quick": "maybe"}, 422),
+        ("post", "/api/experiments/cost/runs", [1], 422),
+        ("get", "/api/experiments/runs/999", None, 404),
+        ("get", "/api/experiments/runs/abc", None, 422),
+        ("get", "/api/experiments/jobs/nope", None, 404),
+        ("get", "/experiments/runs/999/figures/0.png", None, 404),
+        ("get", "/experiments/runs/1/figures/x.png", None, 422),
+        ("get", "/experiments/cost?run=abc", None, 422),
+    ],
+)
+def test_bad_requests_are_named(client, method, path, body, status):
+    response = getattr(client, method)(
+        path, **({"json": body} if body is not None else {})
+    )
+
+    assert response.status_code == status
+    assert response.status_code != 500
+
+
+def test_figure_index_out_of_range(client):
+    job = _run_cost(client)
+    response = client.get(f"/experiments/runs/{job['run_id']}/figures/7.png")
+
+    assert response.status_code == 404
+    assert "has figures 0 to 0" in response.json()["detail"]
+
+
+def test_missing_run_falls_back_to_the_latest(client):
+    _run_cost(client)
+    page = client.get("/experiments/cost?run=12345")
+
+    assert page.status_code == 200
+    assert "run 12345 of 'cost' not found" in html.unescape(page.text)
+
+
+@pytest.mark.browser
+def test_run_button_shows_the_result(live_server, offline_page):
+    page = offline_page.page
+    page.goto(f"{live_server}/experiments/cost")
+    page.get_by_role("button", name="Run quick preview").click()
+    page.wait_for_url("**/experiments/cost?run=*", timeout=60_000)
+
+    assert page.get_by_role(
+        "cell", name="ReLU is cheaper to compute than the sigmoid"
+    ).is_visible()
+    image = page.get_by_role("img", name="figure 1")
+    image.wait_for()
+    assert page.evaluate("document.querySelector('.figures img').naturalWidth") > 100
+    assert offline_page.errors == []
+    assert offline_page.blocked == []
