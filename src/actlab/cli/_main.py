@@ -14,6 +14,7 @@ from ._drill import drill_command
 from ._progress import progress_command
 from ._run import report_command, run_command
 from ._serve import serve_command
+from ._sweep import sweep_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +36,7 @@ cli.add_command(drill_command)
 cli.add_command(progress_command)
 cli.add_command(run_command)
 cli.add_command(report_command)
+cli.add_command(sweep_command)
 
 
 def main() -> None:

@@ -133,9 +133,11 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def names() -> list[str]:
-    """Return the names of the registered experiments, in registration order."""
+    """Return the names of the registered experiments, in the report's order."""
+    from ._catalogue import ORDER
+
     _load_all()
-    return list(_REGISTRY)
+    return sorted(_REGISTRY, key=lambda name: (*ORDER, name).index(name))
 
 
 def get(name: str) -> Experiment:

@@ -274,7 +274,7 @@ def _train_one(
             stats_every=0,
         )
     except TrainingDivergedError:
-        # train restored the last weights with a finite loss, which are measured.
+        # nn.train has restored the last weights with a finite loss: measure those.
         diverged = True
     predictions = _predict(net, test_set.X, head)
     record = {

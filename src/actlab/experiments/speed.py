@@ -156,7 +156,7 @@ def run(settings: SpeedSettings, progress: Progress | None = None) -> Experiment
         for seed in settings.seeds
     ]
     runs = []
-    # One BLAS thread, because these layers are too narrow to gain from two.
+    # One BLAS thread, as nn.train uses for layers below SINGLE_THREAD_MAX_WIDTH.
     with (
         threadpool_limits(1, "blas"),
         np.errstate(over="ignore", invalid="ignore", divide="ignore"),
