@@ -19,11 +19,11 @@ timed both on one thread and on every core, because ``nn.train`` would use
 every core for it. Each figure is the fastest of ``--repeats`` runs of at least
 ``--seconds`` each, with the median of the runs beside it.
 
-The last table is the medium network's GEMM throughput: the time of its six
-matrix products per step (forward, weight gradient and input gradient of
-each layer, the first layer without one), each timed alone with
-``np.matmul`` into a preallocated array, as a fraction of the time of a
-whole ``nn.Trainer`` step.
+The last tables give the medium network's GEMM throughput. Each of the
+eight matrix products of a step (forward and weight gradient of every layer,
+input gradient of every layer but the first) is timed alone with
+``np.matmul`` into a preallocated array. Their summed time is then divided
+by the time of a whole ``nn.Trainer`` step.
 """
 
 from __future__ import annotations

@@ -93,7 +93,9 @@ def test_run_page_shows_panels(offline_page, server):
     page = offline_page.page
     page.goto(f"{server}/monitor")
     page.click("a:text-is('dying')")
-    page.wait_for_function("document.querySelector('#monitor')?.dataset.records === '8'")
+    page.wait_for_function(
+        "document.querySelector('#monitor')?.dataset.records === '8'"
+    )
 
     data = dataset(page)
     assert data["lastStep"] == "8"

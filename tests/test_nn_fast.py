@@ -93,8 +93,8 @@ def test_relu_output_slope_is_exact():
 
 
 def test_output_slopes_differ_for_tanh():
-    # 1 - a**2 rounds differently from the registry's tanh', so the two
-    # paths must not agree bit for bit; otherwise the option does nothing.
+    # 1 - a**2 rounds differently from the registry's tanh'. If the two
+    # paths agreed bit for bit, the option would have no effect.
     net, X, y = make_case("tanh", "mse")
 
     slow, fast, _, _ = train_both(net, X, y, "mse", OPTIMISERS["sgd"], 10)

@@ -18,6 +18,9 @@ PUBLIC_PACKAGES = [
     "actlab.experiments",
     "actlab.lessons",
     "actlab.playground",
+    "actlab.practice",
+    "actlab.store",
+    "actlab.monitor",
 ]
 
 

@@ -223,8 +223,8 @@ def test_output_slopes_equal_trainer(hidden):
 
 
 def assert_same_history(member, alone, exact_batch_loss=True):
-    # Batch losses of mse are summed without np.vdot in a population, so they
-    # may differ in the last bits; the epoch losses use the same function.
+    # A population sums the batch losses of mse without np.vdot, so they may
+    # differ in the last bits. The epoch losses use the same function.
     assert len(member.epochs) == len(alone.epochs)
     assert member.initial.loss == alone.initial.loss
     assert member.losses == alone.losses

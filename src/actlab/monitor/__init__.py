@@ -1,10 +1,11 @@
 """A training monitor for PyTorch models: dead units, saturation, gradient norms.
 
-Needs PyTorch (``pip install 'actlab[torch]'``); the rest of actlab does not.
+Needs PyTorch (``pip install 'actlab[torch]'``), which the rest of actlab does not.
 
 >>> import torch
 >>> from torch import nn
 >>> from actlab.monitor import Monitor
+>>> _ = torch.manual_seed(0)
 >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
 >>> with Monitor(model, run="demo") as monitor:
 ...     loss = model(torch.randn(16, 4)).pow(2).mean()

@@ -1,4 +1,4 @@
-"""Which PyTorch modules the monitor watches, and the statistics of one layer.
+"""The PyTorch modules that the monitor hooks, and the statistics of one layer.
 
 Dead and saturated units follow ``actlab.diagnostics``: the derivative comes
 from actlab's own activation registry, evaluated on the pre-activation z that
@@ -112,6 +112,9 @@ def unit_matrix(z: torch.Tensor) -> np.ndarray:
     layers (channels). Every other dim counts as examples, so a channel of a
     Conv2d output has batch x height x width examples. A 1-D tensor is one
     unit over its entries.
+
+    NOTE: a (batch, sequence, features) tensor, such as a transformer's, gets
+    its sequence positions as units, where its features would be expected.
     """
     z = z.detach()
     if z.ndim == 0:
@@ -151,7 +154,7 @@ class LayerTally:
         """Count one batch's pre-activations ``z`` into the unit statistics."""
         matrix = unit_matrix(z)
         if self.units and matrix.shape[1] != self.units:
-            # A module that is called with other widths within one step.
+            # A module called with two widths in one step gets no fractions.
             self.width_changed = True
             return
         self.units = matrix.shape[1]

@@ -236,7 +236,7 @@ class Monitor:
 
     def _hook_activation(self, name: str, module: nn.Module) -> None:
         activation = _layers.registry_activation(module)
-        # The pre-hook sees z before an in-place module (ReLU(inplace=True))
+        # The pre-hook reads z before an in-place module (ReLU(inplace=True))
         # overwrites it, so both hooks share the layer that the call opens.
         current: list[_layers.LayerTally | None] = [None]
 
@@ -279,7 +279,9 @@ class Monitor:
     def _collect(self, loss: Any) -> dict[str, Any]:
         layers = [tally.record() for tally in self._tallies.values()]
         self._tallies = {}
-        weights = [_layers.weight_record(name, module) for name, module in self._weights]
+        weights = [
+            _layers.weight_record(name, module) for name, module in self._weights
+        ]
         return {
             "step": self._steps,
             "loss": _loss_value(loss),
@@ -324,15 +326,15 @@ class Monitor:
         self._store = Store.open(source) if isinstance(source, str) else source
         if self._logged:
             return
-        taken = {summary.run for summary in self._store.monitor_runs()}
-        if self._named_run and self.run in taken:
+        taken_runs = {summary.run for summary in self._store.monitor_runs()}
+        if self._named_run and self.run in taken_runs:
             self._close_opened_store()
             raise ValueError(
                 f"run {self.run!r} exists in the store already: choose another "
                 "run name, or leave run out for a name with the current time"
             )
         base, number = self.run, 2
-        while self.run in taken:
+        while self.run in taken_runs:
             self.run = f"{base}-{number}"
             number += 1
 

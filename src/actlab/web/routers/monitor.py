@@ -24,8 +24,9 @@ from .cards import StoreDep, error_response
 
 router = APIRouter(tags=["monitor"])
 
-# The largest step that SQLite's and PostgreSQL's 64-bit integers hold.
-MAX_STEP = 2**63 - 1
+# The largest step that the store's step column holds: it is an INTEGER,
+# which PostgreSQL keeps in 32 bits.
+MAX_STEP = 2**31 - 1
 POLL_SECONDS = 2
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "unknown run"},
@@ -136,7 +137,7 @@ def monitor_index(request: Request, store: StoreDep) -> Response:
 
 @router.get("/monitor/{run:path}", response_class=HTMLResponse)
 def monitor_run_page(request: Request, run: str, store: StoreDep) -> Response:
-    """Draw one run's panels; the page polls for the steps logged after it opened."""
+    """Draw one run's panels. The page then polls for the steps logged since."""
     summary = _find_run(store, run)
     if summary is None:
         context = {

@@ -42,7 +42,7 @@
     try {
       response = await fetch(apiUrl + query);
     } catch (error) {
-      throw new Error(`could not reach the lab's server (${error.message}); retrying`);
+      throw new Error(`could not reach the lab's server (${error.message}). Trying again shortly.`);
     }
     const body = await response.json().catch(() => null);
     if (!response.ok) {
@@ -129,26 +129,26 @@
   // Draw one fraction chart; return how many layers it shows.
   function drawFraction(kind) {
     const { steps, layers } = series("activations", `${kind}_fraction`);
-    const shown = layers.filter(([, layer]) => layer.values.some((v) => v !== null));
-    const traces = shown.map(([name, layer], l) => lineTrace({
+    const drawn = layers.filter(([, layer]) => layer.values.some((v) => v !== null));
+    const traces = drawn.map(([name, layer], l) => lineTrace({
       x: steps, y: layer.values, name: `${name} (${layer.module})`,
       line: { color: LAYER_COLOURS[l % LAYER_COLOURS.length] },
       hovertemplate: "%{y:.1%}",
     }));
     const threshold = records.at(-1)?.stats.thresholds?.[kind];
-    if (shown.length && threshold !== undefined) traces.push(thresholdTrace(steps, threshold));
+    if (drawn.length && threshold !== undefined) traces.push(thresholdTrace(steps, threshold));
     // An empty chart would show axes without meaning, so a note replaces it.
     const plot = out(`${kind}-plot`);
     const note = out(`${kind}-note`);
     const verb = kind === "dead" ? "can die" : "saturates";
-    plot.hidden = shown.length === 0;
-    note.hidden = shown.length > 0;
+    plot.hidden = drawn.length === 0;
+    note.hidden = drawn.length > 0;
     note.textContent = `No activation layer of this run ${verb}, so there is nothing to draw.`;
-    if (!shown.length) return 0;
+    if (!drawn.length) return 0;
     Plotly.react(plot, traces, chartLayout({
       yaxis: { title: { text: `${kind} share` }, range: [0, 1.02], tickformat: ".0%" },
     }), CHART_CONFIG);
-    return shown.length;
+    return drawn.length;
   }
 
   // A log axis cannot show 0, so a zero norm is drawn as a marker on a row
