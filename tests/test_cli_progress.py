@@ -91,11 +91,23 @@ def test_progress_show_json_matches_store(url):
 
 
 def test_progress_empty_database(tmp_path):
-    result = invoke(["--database-url", sqlite_url(tmp_path / "new.db")])
+    path = tmp_path / "new.db"
+    Store.open(sqlite_url(path)).close()
+    result = invoke(["--database-url", sqlite_url(path)])
 
     assert result.exit_code == 0, result.output
     assert "Sections read: 0 of" in result.output
     assert "No activity yet." in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["export"]])
+def test_mistyped_path_is_named_not_created(tmp_path, command):
+    path = tmp_path / "typo" / "progres.db"
+    result = invoke([*command, "--database-url", sqlite_url(path)])
+
+    assert result.exit_code == 1
+    assert f"no progress database at {path}" in result.output
+    assert not path.parent.exists()
 
 
 def test_export_import_round_trip(url, tmp_path):

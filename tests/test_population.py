@@ -201,6 +201,39 @@ def test_per_member_batches_equal_single_networks():
         np.testing.assert_array_equal(population.parameters[i], net.parameters)
 
 
+class HalvedSquaredError(nn.MeanSquaredError):
+    """A loss outside the built-in three, so the population applies it per member."""
+
+    name = "halved_mse"
+
+    def value_and_gradient(self, output, target):
+        value, gradient = super().value_and_gradient(output, target)
+        gradient *= 0.5
+        return value / 2, gradient
+
+
+@pytest.mark.parametrize("loss", ["softmax_ce", HalvedSquaredError()])
+def test_per_member_targets_any_loss(loss):
+    name = "mse" if isinstance(loss, nn.Loss) else loss
+    X, y, n_outputs = make_data(name)
+    sizes = [3, 5, n_outputs]
+    population = nn.Population.build(sizes, SEEDS[:4], hidden="softplus")
+    trainer = nn.PopulationTrainer(population, loss, nn.SGD(0.1, momentum=0.5))
+    target = nn.prepare_targets(population.member(0), y, nn.get_loss(loss), len(y))
+    orders = np.stack([np.random.default_rng(s).permutation(len(X)) for s in SEEDS[:4]])
+
+    for rows in batches(len(X), 9):
+        losses = trainer.step(X[orders[:, rows]], target[orders[:, rows]])
+
+    for i, seed in enumerate(SEEDS[:4]):
+        net = nn.Network.build(sizes, hidden="softplus", seed=seed)
+        single = nn.SGD(0.1, momentum=0.5)
+        for rows in batches(len(X), 9):
+            value = nn.step(net, X[orders[i, rows]], y[orders[i, rows]], loss, single)
+        np.testing.assert_array_equal(population.parameters[i], net.parameters)
+        assert losses[i] == value
+
+
 @pytest.mark.parametrize("hidden", ["tanh", "relu"])
 def test_output_slopes_equal_trainer(hidden):
     X, y, _ = make_data("mse")
@@ -358,6 +391,20 @@ def test_divergence_after_update_restores_last_finite():
     assert len(histories[0].epochs) == len(caught.value.history.epochs)
     assert not histories[1].diverged
     assert len(histories[1].epochs) == 300
+
+
+def test_frozen_member_stays_frozen(diabetes):
+    X, y = diabetes
+    population = nn.Population.build([10, 8, 1], [0, 1])
+    population.diverged[0] = True
+    before = population.parameters[0].copy()
+
+    histories = nn.train_population(population, X, y, "mse", nn.SGD(0.01), 2, 50)
+
+    np.testing.assert_array_equal(population.parameters[0], before)
+    assert "frozen before this run" in histories[0].divergence
+    assert histories[0].epochs == []
+    assert len(histories[1].epochs) == 2
 
 
 def test_divergence_at_start_marks_member():

@@ -42,9 +42,10 @@ def _start_server(url: str, port: int, log: Path) -> subprocess.Popen:
         url,
     ]
     env = {**os.environ, "ACTLAB_LOG_LEVEL": "warning"}
-    process = subprocess.Popen(
-        command, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env
-    )
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env=env
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

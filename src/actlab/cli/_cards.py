@@ -124,7 +124,9 @@ def _ask_rating(console: Console) -> Rating | None:
         if reply in QUIT:
             return None
         try:
-            return parse_rating(int(reply) if reply.isdigit() else reply)
+            return parse_rating(
+                int(reply) if reply.isdigit() and len(reply) < 4 else reply
+            )
         except ValueError as error:
             console.print(Text(f"{error}, or q to quit.", style="red"), soft_wrap=True)
 

@@ -55,7 +55,7 @@ def show_command(context: click.Context, as_json: bool, database_url) -> None:
 @click.pass_context
 def export_command(context: click.Context, output: IO[str], database_url) -> None:
     """Write the whole progress as JSON, for 'actlab progress import'."""
-    with open_store(_url(context, database_url)) as store:
+    with open_store(_url(context, database_url), must_exist=True) as store:
         data = store.export_progress()
     try:
         output.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -102,6 +102,10 @@ def _file_name(file: IO[str]) -> str:
     return click.format_filename(file.name)
 
 
+# A progress file of 100,000 reviews is about 30 MB; the limit keeps a
+# mistaken path such as /dev/zero from filling the memory.
+MAX_IMPORT_CHARS = 200_000_000
+
 # The singular noun of each key of ``ImportSummary.added``.
 _ADDED_NOUNS = {
     "attempts": "attempt",
@@ -120,7 +124,18 @@ def _added_text(key: str, count: int) -> str:
 def _read_json(file: IO[str], name: str) -> dict[str, Any]:
     """Parse ``file`` as a JSON object, or raise a ``ClickException`` naming it."""
     try:
-        data = json.loads(file.read())
+        text = file.read(MAX_IMPORT_CHARS + 1)
+        if len(text) > MAX_IMPORT_CHARS:
+            raise click.ClickException(
+                f"invalid progress file {name}: longer than {MAX_IMPORT_CHARS:,} "
+                "characters. Pass a file written by 'actlab progress export'."
+            )
+        data = json.loads(text)
+    except RecursionError:
+        raise click.ClickException(
+            f"invalid progress file {name}: its JSON is nested too deeply. Pass a "
+            "file written by 'actlab progress export'."
+        ) from None
     except UnicodeDecodeError as error:
         raise click.ClickException(
             f"invalid progress file {name}: not UTF-8 text ({error.reason} at byte "
@@ -132,6 +147,12 @@ def _read_json(file: IO[str], name: str) -> dict[str, Any]:
             f"{error.lineno}, column {error.colno}). Pass a file written by "
             "'actlab progress export'."
         ) from None
+    except ValueError:
+        # json raises this for an integer of more digits than Python converts.
+        raise click.ClickException(
+            f"invalid progress file {name}: a number in it has more than 4300 "
+            "digits. Pass a file written by 'actlab progress export'."
+        ) from None
     if not isinstance(data, dict):
         raise click.ClickException(
             f"invalid progress file {name}: expected a JSON object at the top level, "
@@ -142,7 +163,7 @@ def _read_json(file: IO[str], name: str) -> dict[str, Any]:
 
 
 def _show(database_url: str | None, as_json: bool) -> None:
-    with open_store(database_url) as store:
+    with open_store(database_url, must_exist=True) as store:
         now = utc_now()
         progress = store.progress(now=now)
         if as_json:

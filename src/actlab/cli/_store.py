@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -45,7 +46,9 @@ def database_url_option(
 
 
 @contextmanager
-def open_store(url: str | None, **options: Any) -> Iterator[Store]:
+def open_store(
+    url: str | None, must_exist: bool = False, **options: Any
+) -> Iterator[Store]:
     """Open the store at ``url`` for one command and close it afterwards.
 
     ``options`` go to ``Store.open``, e.g. ``new_per_day``.
@@ -62,6 +65,8 @@ def open_store(url: str | None, **options: Any) -> Iterator[Store]:
     # load SQLAlchemy and the migrations.
     from ..store import Store, StoreError
 
+    if must_exist:
+        _check_exists(url)
     try:
         store = Store.open(url, **options)
     except StoreError as error:
@@ -73,6 +78,31 @@ def open_store(url: str | None, **options: Any) -> Iterator[Store]:
         raise click.ClickException(_describe(error, store.url)) from None
     finally:
         store.close()
+
+
+def _check_exists(url: str | None) -> None:
+    """Raise a ``ClickException`` if ``url`` names a SQLite file that is not there.
+
+    A command that only reads progress would otherwise create an empty
+    database at a mistyped path and report that nothing was done.
+    """
+    if url is None:
+        return
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (
+        None,
+        "",
+        ":memory:",
+    ):
+        return
+    if not Path(parsed.database).expanduser().exists():
+        raise click.ClickException(
+            f"no progress database at {parsed.database}: check the path given by "
+            "--database-url or ACTLAB_DATABASE_URL"
+        )
 
 
 def _describe(error: StoreError, url: str | None) -> str:

@@ -145,7 +145,7 @@ def get(name: str) -> Experiment:
     _load_all()
     if name not in _REGISTRY:
         raise KeyError(
-            f"unknown experiment {name!r}: choose one of {', '.join(_REGISTRY)}"
+            f"unknown experiment {name!r}: choose one of {', '.join(names())}"
         )
     return _REGISTRY[name]
 

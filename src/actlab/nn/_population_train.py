@@ -99,8 +99,9 @@ def train_population(
 
     A member whose loss becomes NaN or infinite is restored to its weights
     of the last step with a finite loss, marked in ``population.diverged``
-    and frozen, and its history records where. The others train on. The records
-    carry no per-layer statistics (``stats`` is ``None``).
+    and frozen, and its history records where. The others train on. A member
+    frozen by an earlier run stays frozen. The records carry no per-layer
+    statistics (``stats`` is ``None``).
     """
     run = _PopulationRun(population, get_loss(loss), seed)
     run.set_data(X, y, batch_size, X_eval, y_eval)
@@ -185,6 +186,12 @@ class _PopulationRun:
             MemberHistory(self.loss.name, self.loss.metric_name, record)
             for record in initial
         ]
+        for index in np.flatnonzero(self.population.diverged):
+            self.histories[index].diverged = True
+            self.histories[index].divergence = (
+                f"member {index} was frozen before this run, by an earlier "
+                "divergence, so it did not train"
+            )
         self._divergences(initial, 0, 0)
         for epoch in range(1, epochs + 1):
             if self.population.diverged.all():
@@ -193,7 +200,7 @@ class _PopulationRun:
             records = self._records(epoch, batch_losses)
             self._divergences(records, epoch, len(batch_losses))
             for history, record in zip(self.histories, records, strict=True):
-                if record is not None and not history.diverged:
+                if not history.diverged:
                     history.epochs.append(record)
             if callback is not None and callback(self._live(records)) is False:
                 for history in self.histories:

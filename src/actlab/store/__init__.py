@@ -19,13 +19,14 @@ from ._records import (
     Progress,
     ReviewRecord,
 )
-from ._store import Store, UnknownItemError
+from ._store import ActionConflictError, Store, UnknownItemError
 from ._transfer import FORMAT
 
 __all__ = [
     "ATTEMPT_KINDS",
     "ENV_VAR",
     "FORMAT",
+    "ActionConflictError",
     "AttemptRecord",
     "CardView",
     "ConceptAccuracy",

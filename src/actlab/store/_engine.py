@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -53,6 +54,36 @@ def parse_url(text: str) -> URL:
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return url
+
+
+@dataclass(frozen=True)
+class SqliteFile:
+    """The file of a SQLite database, with the identity it had when opened."""
+
+    path: Path
+    device: int
+    inode: int
+
+    def unchanged(self) -> bool:
+        try:
+            status = self.path.stat()
+        except OSError:
+            return False
+        return (status.st_dev, status.st_ino) == (self.device, self.inode)
+
+
+def sqlite_file(url: URL) -> SqliteFile | None:
+    """Return the file of a SQLite URL as it is now, or None for other databases."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.query.get("mode") == "memory":
+        return None
+    path = Path(url.database).expanduser().resolve()
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return SqliteFile(path, status.st_dev, status.st_ino)
 
 
 def create(url: URL, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
@@ -149,6 +180,18 @@ def explain(error: exc.SQLAlchemyError, url: URL) -> StoreError:
         message = (
             f"the database {where} is locked by another program ({text}): "
             "close the other program or try again"
+        )
+    elif "readonly" in text or "read-only" in text:
+        message = (
+            f"cannot write to the database {where} ({text}): it is read-only; "
+            "allow writing to the file and its folder, or choose another "
+            "--database-url"
+        )
+    elif "unable to open" in text or "not a database" in text:
+        message = (
+            f"cannot open the database {where} ({text}): the path must be a "
+            "SQLite file or a new file in a folder you can write to; choose "
+            "another --database-url"
         )
     elif isinstance(error, exc.OperationalError):
         message = (

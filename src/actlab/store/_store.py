@@ -8,6 +8,7 @@ lost reply or a killed server) finds the stored row and changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -52,7 +53,12 @@ from ._records import (
 )
 
 T = TypeVar("T")
+_ACTION_ID = re.compile(rf"[!-~]{{1,{ACTION_ID_LENGTH}}}")
 _RETRIES = 3
+
+
+class ActionConflictError(ValueError):
+    """An action id sent again for another card, item or kind than the first time."""
 
 
 class UnknownItemError(LookupError):
@@ -73,6 +79,7 @@ class Store:
         self.engine = engine
         self.scheduler = Scheduler(new_per_day=new_per_day)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._file = _engine.sqlite_file(engine.url)
 
     @classmethod
     def open(
@@ -124,6 +131,7 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
+        self._check_file()
         try:
             with self._sessions() as session, session.begin():
                 yield session
@@ -132,6 +140,7 @@ class Store:
 
     def _write(self, action: Callable[[Session], T]) -> T:
         """Run ``action`` in one transaction, again if a concurrent insert collided."""
+        self._check_file()
         for attempt in range(_RETRIES):
             try:
                 with self._sessions() as session, session.begin():
@@ -142,6 +151,19 @@ class Store:
             except sa_exc.SQLAlchemyError as error:
                 raise _engine.explain(error, self.engine.url) from None
         raise AssertionError("unreachable")
+
+    def _check_file(self) -> None:
+        """Raise ``StoreError`` if the SQLite file was deleted or replaced since open.
+
+        SQLite would go on writing to the deleted file, and every answer
+        written there would be lost when the lab stops.
+        """
+        if self._file is not None and not self._file.unchanged():
+            raise _engine.StoreError(
+                f"the database file {self._file.path} was deleted or replaced while "
+                "the lab was running: restore it, or restart the lab to start a new "
+                "one"
+            )
 
     # --- attempts --------------------------------------------------------------
 
@@ -262,6 +284,11 @@ class Store:
     ) -> ReviewRecord:
         stored = _review_by_action(session, action_id)
         if stored is not None:
+            if stored.card_id != card_id:
+                raise ActionConflictError(
+                    f"invalid action_id {action_id!r}: it was used for a review of "
+                    f"card {stored.card_id!r}; send a new id"
+                )
             return self._review_record(session, stored, duplicate=True)
         row = session.get(CardStateRow, card_id, with_for_update=True)
         before = _state(row) if row else CardState.new(0, now)
@@ -459,6 +486,7 @@ class Store:
         replaced only by one with a later last review.
         """
         parsed = _transfer.parse(data)
+        _transfer.check_moments(parsed, datetime.now(UTC))
         return self._write(lambda session: _transfer.merge(session, parsed))
 
     # --- experiments, sweeps and monitored runs ---------------------------------
@@ -582,7 +610,11 @@ def _insert_attempt(session: Session, row: AttemptRow) -> AttemptRecord:
         select(AttemptRow).where(AttemptRow.action_id == row.action_id)
     )
     if stored is not None:
-        # The caller compares the stored kind and item with its own.
+        if (stored.kind, stored.item_id) != (row.kind, row.item_id):
+            raise ActionConflictError(
+                f"invalid action_id {row.action_id!r}: it was used for the "
+                f"{stored.kind} attempt at {stored.item_id!r}; send a new id"
+            )
         return _attempt_record(stored, duplicate=True)
     session.add(row)
     session.flush()
@@ -735,10 +767,11 @@ def _day_start(moment: datetime) -> datetime:
 def _action_id(action_id: str | None) -> str:
     if action_id is None:
         return uuid.uuid4().hex
-    if not isinstance(action_id, str) or not 1 <= len(action_id) <= ACTION_ID_LENGTH:
+    valid = isinstance(action_id, str) and _ACTION_ID.fullmatch(action_id)
+    if not valid:
         raise ValueError(
             f"invalid action_id {action_id!r}: expected 1 to {ACTION_ID_LENGTH} "
-            "characters, such as a UUID"
+            "printable ASCII characters without spaces, such as a UUID"
         )
     return action_id
 
@@ -781,7 +814,7 @@ def _card_text(card_id: Any) -> _catalogue.CardText:
     if card_id not in texts:
         raise UnknownItemError(
             f"unknown card {card_id!r}: choose one of the {len(texts)} card ids "
-            "listed by GET /api/cards or `actlab cards --list`"
+            "that GET /api/cards lists"
         )
     return texts[card_id]
 

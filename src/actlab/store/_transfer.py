@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from actlab.practice import STATES
 
+from . import _catalogue
 from ._models import (
     ACTION_ID_LENGTH,
     ITEM_ID_LENGTH,
@@ -37,7 +38,7 @@ StateName = Literal[STATES]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AttemptEntry(_Strict):
@@ -46,7 +47,7 @@ class AttemptEntry(_Strict):
     item_id: ItemId
     concept: ItemId | None = None
     score: float = Field(ge=0.0, le=1.0)
-    correct: bool
+    correct: bool = Field(strict=True)
     detail: dict[str, Any] = Field(default_factory=dict)
     created_at: AwareDatetime
 
@@ -54,18 +55,18 @@ class AttemptEntry(_Strict):
 class ReviewEntry(_Strict):
     action_id: ActionId
     card_id: ItemId
-    rating: int = Field(ge=1, le=4)
+    rating: int = Field(ge=1, le=4, strict=True)
     reviewed_at: AwareDatetime
     state_before: StateName
     state_after: StateName
     due_after: AwareDatetime
-    practice: bool = False
+    practice: bool = Field(default=False, strict=True)
 
 
 class CardEntry(_Strict):
     card_id: ItemId
     state: StateName
-    step: int | None = Field(default=None, ge=0)
+    step: int | None = Field(default=None, ge=0, strict=True)
     stability: float | None = Field(default=None, gt=0.0)
     difficulty: float | None = Field(default=None, ge=1.0, le=10.0)
     due: AwareDatetime
@@ -149,8 +150,40 @@ def parse(data: Any) -> ProgressFile:
         ) from None
 
 
+def check_moments(data: ProgressFile, now: datetime) -> None:
+    """Raise ``ValueError`` for a moment of learning later than ``now`` plus a day.
+
+    A due date may lie years ahead; a review, an attempt or a finished section
+    cannot, and a clock that was far off would break the streak and the due
+    queue.
+    """
+    latest = now + timedelta(days=1)
+    moments = [
+        *(
+            (f"attempts.{i}.created_at", a.created_at)
+            for i, a in enumerate(data.attempts)
+        ),
+        *(
+            (f"reviews.{i}.reviewed_at", r.reviewed_at)
+            for i, r in enumerate(data.reviews)
+        ),
+        *((f"cards.{i}.last_review", c.last_review) for i, c in enumerate(data.cards)),
+        *((f"sections.{i}.done_at", e.done_at) for i, e in enumerate(data.sections)),
+    ]
+    for where, moment in moments:
+        if moment is not None and moment > latest:
+            raise ValueError(
+                f"invalid progress data: field {where!r}: {moment.isoformat()} is in "
+                "the future; check the clock of the machine that exported it"
+            )
+
+
 def merge(session: Session, data: ProgressFile) -> ImportSummary:
-    """Add the rows of ``data`` whose actions this database does not have."""
+    """Add the rows of ``data`` whose actions this database does not have.
+
+    Sections and card schedules that the installed lessons do not have are
+    skipped and counted, not stored.
+    """
     added = {"attempts": 0, "reviews": 0, "cards": 0, "sections": 0}
     skipped = 0
     for model, entries, key in (
@@ -166,6 +199,9 @@ def merge(session: Session, data: ProgressFile) -> ImportSummary:
             known.add(entry.action_id)
             added[key] += 1
     for entry in data.sections:
+        if (entry.lesson, entry.section) not in _catalogue.section_ids():
+            skipped += 1
+            continue
         done = session.get(SectionDoneRow, (entry.lesson, entry.section))
         taken = session.scalar(
             select(SectionDoneRow).where(SectionDoneRow.action_id == entry.action_id)
@@ -177,6 +213,9 @@ def merge(session: Session, data: ProgressFile) -> ImportSummary:
         session.flush()
         added["sections"] += 1
     for entry in data.cards:
+        if entry.card_id not in _catalogue.card_texts():
+            skipped += 1
+            continue
         row = session.get(CardStateRow, entry.card_id)
         if row is not None and not _later(entry.last_review, row.last_review):
             skipped += 1

@@ -18,6 +18,7 @@ from actlab import __version__
 from actlab.store import Store
 
 from .errors import add_error_handlers
+from .guard import guard_writes
 from .routers import ROUTERS
 from .settings import Settings
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     logger.info("progress is kept in %s", store.url)
     add_error_handlers(app)
+    app.middleware("http")(guard_writes)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

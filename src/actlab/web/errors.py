@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from actlab.store import StoreError, UnknownItemError
+from actlab.store import ActionConflictError, StoreError, UnknownItemError
 
 from .curves import InvalidInput
 from .schemas import ErrorBody, FieldError
@@ -31,6 +31,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ActivationNotFound, _not_found)
     app.add_exception_handler(UnknownItemError, _unknown_item)
     app.add_exception_handler(StoreError, _store_failed)
+    app.add_exception_handler(ActionConflictError, _action_conflict)
 
 
 def _respond(request: Request, status: int, errors: list[FieldError]) -> JSONResponse:
@@ -57,6 +58,10 @@ async def _not_found(request: Request, error: Exception) -> JSONResponse:
 
 async def _unknown_item(request: Request, error: Exception) -> JSONResponse:
     return _respond(request, 404, [FieldError(field="id", message=str(error))])
+
+
+async def _action_conflict(request: Request, error: Exception) -> JSONResponse:
+    return _respond(request, 422, [FieldError(field="action_id", message=str(error))])
 
 
 async def _store_failed(request: Request, error: Exception) -> JSONResponse:

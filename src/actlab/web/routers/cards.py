@@ -136,6 +136,10 @@ async def read_body(request: Request, model: type[Model]) -> Model:
     """Parse the JSON object in the request body as ``model``, or raise InvalidInput."""
     try:
         data = await request.json()
+    except RecursionError:
+        raise InvalidInput(
+            "body", "invalid request body: it is nested too deeply, send a flat object"
+        ) from None
     except ValueError:
         raise InvalidInput(
             "body", "invalid request body: it is not valid JSON, send a JSON object"

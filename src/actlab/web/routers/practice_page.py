@@ -59,7 +59,7 @@ Seed = Annotated[
 ]
 ActionId = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=ACTION_ID_MAX),
+    StringConstraints(min_length=1, max_length=ACTION_ID_MAX, pattern=r"^[!-~]+$"),
     Field(
         description="idempotency key of one learner action, such as a UUID; "
         "a repeated key is stored once"
@@ -76,8 +76,8 @@ def check_same_kind(record: AttemptRecord, kind: str) -> None:
     if record.kind != kind:
         raise InvalidInput(
             "action_id",
-            f"invalid action_id {record.action_id!r}: it was already used for a "
-            f"{record.kind} attempt, so send a new one for this {kind} attempt",
+            f"invalid action_id {record.action_id!r}: it was already used for "
+            f"another kind of attempt ({record.kind}), so send a new one",
         )
 
 

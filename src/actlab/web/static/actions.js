@@ -114,9 +114,12 @@
     const { response, data } = result;
     if (response.status >= 500) {
       retryLater();
+      const detail = (data.detail || `The lab responded ${response.status}`).replace(
+        /[.\s]*$/,
+        ".",
+      );
       throw new ActionError(
-        (data.detail || `The lab responded ${response.status}.`) +
-          " Your answer is kept and sent again.",
+        `${detail} Your answer is kept and sent again.`,
         response.status,
         true,
       );
