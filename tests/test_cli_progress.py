@@ -63,7 +63,7 @@ def test_progress_show_table(url):
     assert result.exit_code == 0, result.output
     with Store.open(url) as store:
         total = store.progress().sections_total
-    assert f"Sections read: 1 of {total}" in result.output
+    assert f"Lesson sections done: 1 of {total}" in result.output
     assert "Attempts by kind" in result.output
     assert "activation-values" in result.output
     assert "output-activation" in result.output
@@ -74,7 +74,7 @@ def test_progress_without_subcommand_shows(url):
     result = invoke(["--database-url", url])
 
     assert result.exit_code == 0, result.output
-    assert "Sections read: 1 of" in result.output
+    assert "Lesson sections done: 1 of" in result.output
 
 
 def test_progress_show_json_matches_store(url):
@@ -96,7 +96,7 @@ def test_progress_empty_database(tmp_path):
     result = invoke(["--database-url", sqlite_url(path)])
 
     assert result.exit_code == 0, result.output
-    assert "Sections read: 0 of" in result.output
+    assert "Lesson sections done: 0 of" in result.output
     assert "No activity yet." in result.output
 
 
@@ -270,5 +270,5 @@ def test_progress_subprocess_round_trip(url, tmp_path):
     assert load.returncode == 0, load.stderr
     assert show.returncode == 0, show.stderr
     assert "Imported standard input: added 2 attempts" in load.stdout
-    assert "Sections read: 1 of" in show.stdout
+    assert "Lesson sections done: 1 of" in show.stdout
     assert exported(fresh) == exported(url)

@@ -26,7 +26,7 @@ def test_registry_lists_cost_first():
 
 
 def test_unknown_experiment_names_the_choices():
-    with pytest.raises(KeyError, match="unknown experiment 'nope': choose one of cost, "):
+    with pytest.raises(KeyError, match="'nope': choose one of cost, speed, saturation"):
         experiments.get("nope")
 
 

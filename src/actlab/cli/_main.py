@@ -26,6 +26,9 @@ def cli(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic logs each of its plugins at INFO when it is imported.
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 cli.add_command(serve_command)

@@ -174,7 +174,7 @@ def _show(database_url: str | None, as_json: bool) -> None:
 
 def _print_progress(console: Console, progress, now) -> None:
     done = len(progress.sections_done)
-    console.print(f"Sections read: {done} of {progress.sections_total}")
+    console.print(f"Lesson sections done: {done} of {progress.sections_total}")
     console.print(
         f"Cards: {progress.cards_total} in total, {progress.cards_due} due now, "
         f"{progress.cards_new} never reviewed. Reviews today: {progress.reviews_today}"

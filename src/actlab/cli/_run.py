@@ -90,7 +90,9 @@ def run_with_progress(name: str, settings: Any, store: Any) -> Any:
 
     console = Console(stderr=True)
     columns = ("{task.description}", BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    # Off the terminal, the bar would only leave blank lines in the output.
+    bar_options = {"console": console, "transient": True}
+    with Progress(*columns, **bar_options, disable=not console.is_terminal) as bar:
         task = bar.add_task(name, total=1.0)
 
         def report(step: str, done: float) -> None:
@@ -135,6 +137,17 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _make_folder(folder: Path) -> None:
+    """Create ``folder`` before a long run, or raise a ``ClickException`` naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write to {folder}: {error.strerror or error}. Choose another "
+            "folder with --out"
+        ) from None
+
+
 @click.command("run")
 @click.argument("name", type=_ExperimentName())
 @click.option(
@@ -164,7 +177,7 @@ def run_command(
     database_url: str | None,
 ) -> None:
     """Run experiment NAME: print its claims, save its figures, keep it in the store."""
-    from ..experiments import get
+    from ..experiments import check_settings, get
 
     experiment = get(name)
     base = experiment.settings.quick() if quick else experiment.settings()
@@ -172,9 +185,11 @@ def run_command(
         settings = dataclasses.replace(
             base, **parse_overrides(experiment.settings, overrides)
         )
+        check_settings(settings)
     except (ValueError, TypeError) as error:
         raise click.BadParameter(str(error), param_hint="--set") from None
     out = out or Path("actlab-results") / name
+    _make_folder(out)
     with open_store(database_url) as store:
         result = run_with_progress(name, settings, store)
     console = Console()
@@ -216,7 +231,8 @@ def report_command(
     from ..experiments import ExperimentResult, get
     from ..experiments.report import VERDICTS, claim_rows, write_report
 
-    chosen = list(names) or _experiment_names()
+    chosen = list(dict.fromkeys(names)) or _experiment_names()
+    _make_folder(out)
     results = []
     with open_store(database_url) as store:
         for name in chosen:

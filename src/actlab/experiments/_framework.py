@@ -170,6 +170,31 @@ def versions() -> dict[str, str]:
     }
 
 
+MAX_SEED = 2**32 - 1
+
+
+def check_settings(settings: Any) -> None:
+    """Raise ``ValueError`` naming a seed out of range or an empty list of values.
+
+    Every experiment's settings have these rules in common: a seed is an
+    integer from 0 to 2**32 - 1 (NumPy's range), and a tuple field such as
+    the activations to compare contains at least one value.
+    """
+    for field_ in dataclasses.fields(settings):
+        value = getattr(settings, field_.name)
+        if isinstance(value, tuple) and not value:
+            raise ValueError(f"invalid {field_.name}: empty; give at least one value")
+        if field_.name == "seed" or field_.name.endswith("seeds"):
+            seeds = value if isinstance(value, tuple) else (value,)
+            for seed in seeds:
+                valid = isinstance(seed, int) and not isinstance(seed, bool)
+                if not valid or not 0 <= seed <= MAX_SEED:
+                    raise ValueError(
+                        f"invalid {field_.name} {seed!r}: expected an integer from "
+                        f"0 to {MAX_SEED}"
+                    )
+
+
 def run_experiment(
     name: str,
     settings: Any = None,
@@ -190,6 +215,7 @@ def run_experiment(
             f"invalid settings for {name!r}: expected "
             f"{experiment.settings.__name__}, got {type(settings).__name__}"
         )
+    check_settings(settings)
     started_at = datetime.now(UTC)
     start = time.perf_counter()
     result = experiment.run(settings, progress)

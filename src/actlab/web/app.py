@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from actlab import __version__
+from actlab import __version__, measurements
 from actlab.store import Store
 
 from .errors import add_error_handlers
@@ -79,11 +79,25 @@ def serve(
         create_app(settings), host=host, port=port, log_level=settings.log_level
     )
     logger.info("starting the web lab on http://%s:%d", host, port)
+    threading.Thread(target=_measure_all, name="measurements", daemon=True).start()
     try:
         with _return_on_stop_signal():
             uvicorn.Server(config).run()
     finally:
         logger.info("stopped the web lab on http://%s:%d", host, port)
+
+
+def _measure_all() -> None:
+    """Take the lesson's measurements in the background, so its first view is quick.
+
+    Each measurement runs once per process, and a page that asks for one
+    while it runs waits for it.
+    """
+    for measurement_id in measurements.measurement_ids():
+        measurements.measure(measurement_id)
+    for table_id in measurements.table_ids():
+        measurements.measure_table(table_id)
+    logger.debug("took the lesson's measurements")
 
 
 class _StopSignal(Exception):
@@ -119,6 +133,9 @@ def configure_logging(level: str) -> None:
     """Send ``actlab.web`` records at ``level`` and above to standard error."""
     web_logger = logging.getLogger("actlab.web")
     web_logger.setLevel(level.upper())
+    # Alembic logs each of its plugins at INFO whenever the store opens.
+    if level != "debug":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     # The records go to this handler only, so that a root handler set up by the
     # CLI does not print each line a second time.
     web_logger.propagate = False

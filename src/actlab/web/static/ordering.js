@@ -217,6 +217,19 @@
     return item.reason ? `${where} ${item.reason}` : where;
   }
 
+  // Steps at the right position but with a wrong neighbour get feedback too,
+  // so they are counted apart from the misplaced ones.
+  function misplacedText(grade) {
+    const moved = grade.feedback.filter(
+      (item) => item.submitted_position !== item.correct_position,
+    ).length;
+    const neighbour = grade.feedback.length - moved;
+    const text = `${moved} of ${grade.n_steps} steps are misplaced`;
+    return neighbour === 0
+      ? text
+      : `${text}, ${neighbour} in place with a wrong neighbour`;
+  }
+
   function showGrade(grade) {
     const misplaced = new Map(grade.feedback.map((item) => [item.step_id, item]));
     for (const step of steps()) {
@@ -230,7 +243,7 @@
     const percent = Math.round(grade.score * 100);
     document.getElementById("result-title").textContent = grade.correct
       ? "Every step is in the right order."
-      : `Score ${percent} %: ${grade.feedback.length} of ${grade.n_steps} steps are misplaced.`;
+      : `Score ${percent} %: ${misplacedText(grade)}.`;
     document.getElementById("result-detail").textContent =
       `${grade.in_order} of ${grade.n_steps} steps are already in the right relative order, ` +
       `and ${grade.neighbours} of ${grade.n_steps - 1} neighbouring pairs are right.`;
