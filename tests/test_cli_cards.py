@@ -44,7 +44,7 @@ def test_cards_reviews_move_schedule(url):
     result = run_cards(url, ["--limit", "2"], "\n3\n\n1\n")
 
     assert result.exit_code == 0, result.output
-    assert f"{len(queue)} cards due, reviewing 2." in result.output
+    assert f"0 cards due for review and {len(queue)} new, reviewing 2." in result.output
     assert f"Card 1 of 2: {first}" in result.output
     assert "Reviewed 2 cards (1 again, 1 good)." in result.output
     with Store.open(url) as store:
@@ -132,7 +132,7 @@ def test_cards_new_per_day_caps_queue(url):
     result = run_cards(url, ["--new-per-day", "2"], "")
 
     assert result.exit_code == 0, result.output
-    assert "2 cards due." in result.output
+    assert "0 cards due for review and 2 new." in result.output
 
 
 def test_cards_nothing_due_names_next(url):

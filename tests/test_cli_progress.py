@@ -65,8 +65,8 @@ def test_progress_show_table(url):
         total = store.progress().sections_total
     assert f"Lesson sections done: 1 of {total}" in result.output
     assert "Attempts by kind" in result.output
-    assert "activation-values" in result.output
-    assert "output-activation" in result.output
+    assert "Values and slopes of activations" in result.output
+    assert "Choosing the output activation" in result.output
     assert "(2026-03-02 09:32 UTC)" in result.output
 
 

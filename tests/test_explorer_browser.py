@@ -74,7 +74,7 @@ def assert_clean(offline) -> None:
 
 def test_explorer_draws_curves_offline(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/")
+    open_explorer(page, f"{live_server}/explorer")
     selected = page.eval_on_selector_all(
         'input[name="show"]:checked', "boxes => [...new Set(boxes.map(b => b.value))]"
     )
@@ -94,7 +94,7 @@ def test_explorer_draws_curves_offline(offline_page, live_server):
 def test_offline_route_aborts_other_hosts(offline_page, live_server):
     # localhost is loopback too, so even a broken route sends nothing outside.
     page = offline_page.page
-    open_explorer(page, f"{live_server}/")
+    open_explorer(page, f"{live_server}/explorer")
     other = live_server.replace("127.0.0.1", "localhost") + "/healthz"
     outcome = page.evaluate(
         "url => fetch(url).then(() => 'loaded', () => 'aborted')", other

@@ -66,6 +66,27 @@ def test_detail_hides_right_answers(client, scenario_id):
     assert body["setup"]["sizes"] == list(scenario.setup.sizes)
 
 
+@pytest.mark.parametrize("scenario_id", list(SCENARIOS))
+def test_page_does_not_name_the_failure(client, scenario_id):
+    scenario = SCENARIOS[scenario_id]
+    page = client.get(f"/failures/{scenario_id}").text
+    listing = client.get("/failures").text
+
+    assert scenario.failure not in page
+    assert scenario.failure not in listing
+    assert scenario.explanation not in page
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "shown"),
+    [("dead-relu-rate", "softmax"), (FAST, "linear"), ("dead-relu-bias", "sigmoid")],
+)
+def test_setup_shows_output_in_loss(client, scenario_id, shown):
+    body = client.get(f"/api/scenarios/{scenario_id}").json()
+
+    assert body["setup"]["output_shown"] == shown
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -99,7 +120,9 @@ def test_trigger_fails_as_engine_does(client, scenario_id):
     assert body["failed"] is direct.failed is True
     assert body["recovered"] is None
     assert body["remedy"] is None
-    for name, value in direct.measures.items():
+    assert set(body["measures"]) == {*scenario.reads, "metric", "diverged"}
+    for name in body["measures"]:
+        value = direct.measures[name]
         if isinstance(value, bool) or not math.isfinite(value):
             assert body["measures"][name] == (
                 value if isinstance(value, bool) else None
@@ -176,12 +199,15 @@ def test_largest_seed_is_accepted(client):
 def test_non_finite_measures_become_null():
     measures = {"growth": float("inf"), "ratio": float("nan"), "x": 0.5, "d": True}
 
-    assert failures._measures(measures) == {
+    names = ("growth", "ratio", "x", "d")
+
+    assert failures._measures(measures, names) == {
         "growth": None,
         "ratio": None,
         "x": 0.5,
         "d": True,
     }
+    assert failures._measures(measures, ("x",)) == {"x": 0.5}
 
 
 # --- choose and rerun --------------------------------------------------------
@@ -199,10 +225,14 @@ def test_right_choice_recovers(client, scenario_id):
     assert body["rerun"]["remedy"] == remedy.id
     assert body["rerun"]["seed"] == 1
     assert body["rerun"]["recovered"] is True
-    assert (
-        body["rerun"]["setup"]
-        != client.get(f"/api/scenarios/{scenario_id}").json()["setup"]
-    )
+    assert body["failure"] == scenario.failure
+    assert body["explanation"] == scenario.explanation
+    failing = client.get(f"/api/scenarios/{scenario_id}").json()["setup"]
+    changed = {
+        name for name in failing if failing[name] != body["rerun"]["setup"][name]
+    }
+    # The rerun changes exactly the fields the remedy lists, and nothing else.
+    assert changed - {"output_shown"} == set(remedy.changes)
 
 
 def test_wrong_choices_give_reasons(client):
@@ -288,7 +318,7 @@ def test_choice_is_stored_as_attempt(client):
     assert stored.action_id == "lab-1"
     assert stored.correct is True
     assert stored.score == 1.0
-    assert stored.concept == diagnosis.id
+    assert stored.concept == scenario.concept == "dead-relu"
     assert stored.detail == {"seed": 5, "diagnosis": diagnosis.id, "remedy": remedy.id}
     assert body["attempt"] == {
         "id": stored.id,

@@ -143,12 +143,16 @@ def test_unrated_answer_uses_key_points(client):
 
 def test_answer_counts_as_interview_attempt(client):
     answer(client, FIRST.id, covered=[0], rating=2)
+    answer(client, FIRST.id, covered=[0], rating=1)
     progress = client.get("/api/progress").json()
     kinds = {kind["kind"]: kind for kind in progress["kinds"]}
+    concepts = {item["concept"]: item for item in progress["concepts"]}
 
-    assert kinds["interview"]["attempts"] == 1
-    assert kinds["interview"]["correct"] == 0
-    assert progress["reviews_today"] == 1
+    assert kinds["interview"]["attempts"] == 2
+    # Right unless rated Again, whatever share of key points was ticked.
+    assert kinds["interview"]["correct"] == 1
+    assert concepts[FIRST.concept]["attempts"] == 2
+    assert progress["reviews_today"] == 2
 
 
 def test_repeated_action_id_counts_once(client):

@@ -476,7 +476,8 @@ def _write_second_lesson(root: Path) -> None:
     folder = root / "losses"
     folder.mkdir(parents=True)
     (folder / "lesson.yaml").write_text(
-        "title: Losses\nsummary: Which loss fits which output.\norder: 2\n",
+        "title: Losses\nsummary: Which loss fits which output.\norder: 2\n"
+        "concepts:\n  - id: losses\n    title: Losses\n",
         encoding="utf-8",
     )
     (folder / "1-intro.md").write_text(
@@ -494,7 +495,8 @@ def _write_second_lesson(root: Path) -> None:
         encoding="utf-8",
     )
     (folder / "ordering.yaml").write_text(
-        "- id: step\n  title: One step\n  steps: [forward, loss, backward, update]\n",
+        "- id: step\n  title: One step\n  concept: losses\n"
+        "  steps: [forward, loss, backward, update]\n",
         encoding="utf-8",
     )
 
@@ -509,6 +511,43 @@ def test_second_lesson_loads(content):
     assert second.cards[0].opens == "#pairs"
     assert second.orderings[0].steps[0] == "forward"
     assert second.interview == ()
+    assert second.concept_title("losses") == "Losses"
+
+
+def test_unknown_concept_named(content):
+    _edit(
+        content / LESSON / "cards.yaml",
+        "concept: sigmoid",
+        "concept: sigmoidal",
+    )
+    error = _load_error(content)
+    assert error.path.endswith("cards.yaml")
+    assert error.field == "entry [0] field 'concept'"
+    assert "unknown concept 'sigmoidal'" in error.message
+    assert "lesson.yaml" in error.message
+
+
+def test_interview_concept_required(content):
+    _edit(content / LESSON / "interview.yaml", "  concept: hidden-activation\n", "")
+    error = _load_error(content)
+    assert error.path.endswith("interview.yaml")
+    assert "concept" in error.field
+
+
+def test_every_item_names_a_listed_concept(lesson):
+    known = {concept.id for concept in lesson.concepts}
+    items = [*lesson.cards, *lesson.interview, *lesson.orderings, *lesson.drills]
+    used = {item.concept for item in items}
+    assert None not in used
+    assert used <= known
+
+
+def test_scenario_concepts_are_listed(lesson):
+    from actlab import practice
+
+    known = {concept.id for concept in lesson.concepts}
+    for scenario in practice.SCENARIOS.values():
+        assert scenario.concept in known, scenario.id
 
 
 def test_load_lesson_alone(tmp_path):

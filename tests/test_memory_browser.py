@@ -189,7 +189,7 @@ def test_practice_mode_keeps_due_count(offline_page, memory_server):
     assert after["new"] == before["new"]
     assert after["new_left_today"] == before["new_left_today"]
     assert cards_after == cards_before
-    assert api(memory_server, "/api/progress")["reviews_today"] == 3
+    assert api(memory_server, "/api/progress")["practice_today"] == 3
     page.keyboard.press("p")
     wait_loaded(page, 3)
     assert cards_data(page)["mode"] == "review"

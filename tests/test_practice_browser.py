@@ -152,7 +152,10 @@ def test_choice_drill_wrong_answer_explains(offline_page, live_server):
     assert shown["correct"] == "false"
     assert page.text_content("#verdict") == "Not quite"
     assert question.answer["correct"][0] in page.text_content("#expected")
-    assert page.text_content("#explanation") == question.answer["explanation"]
+    explanation = page.text_content("#explanation")
+    assert explanation == practice.grade(question, wrong).explanation
+    assert explanation.startswith(f"{wrong} has this problem: ")
+    assert page.text_content("#question-meta").startswith(question.title)
     assert_clean(offline_page)
 
 
@@ -174,6 +177,10 @@ def test_predict_drill_shows_observed_run(offline_page, live_server):
         [observed["before"], observed["after"], observed["change"]]
     )
     assert page.text_content("#explanation").startswith("Observed:")
+    actual = practice.outcome(observed["change"], question.answer["tolerance"])
+    label = dict(question.options)[actual]
+    assert page.text_content("#expected").startswith(f"What happened: {label}.")
+    assert page.text_content("#expected").endswith("You answered Lower.")
     assert_clean(offline_page)
 
 
@@ -223,6 +230,10 @@ def test_scenario_right_choice_recovers(offline_page, live_server):
     assert page.get_attribute("#run-remedied", "data-recovered") == "true"
     assert page.get_attribute("#run-remedied", "data-seed") == "3"
     assert remedy.reason in page.text_content("#reasons")
+    assert SCENARIO.failure in page.text_content("#score-box")
+    changes = page.text_content("#changes")
+    assert "Changed for the rerun" in changes
+    assert "nothing" not in changes
     assert attempts(live_server, "scenario") == before + 1
     assert_clean(offline_page)
 

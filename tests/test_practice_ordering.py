@@ -115,7 +115,9 @@ def test_shuffled_is_seeded_and_wrong():
 
 
 def test_plain_text_steps_get_ids():
-    plain = lessons.OrderingSet(id="s", title="S", steps=["Forward pass", "Loss", "x"])
+    plain = lessons.OrderingSet(
+        id="s", title="S", concept="c", steps=["Forward pass", "Loss", "x"]
+    )
 
     exercise = exercise_from(plain)
     assert exercise.answer == ["forward-pass", "loss", "x"]

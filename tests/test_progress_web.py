@@ -76,11 +76,13 @@ def test_reviews_show_in_progress(client):
     review(client, CARDS[2].id, 4, practice=True)
     after = progress(client)
 
-    assert after["reviews_today"] == 3
+    assert after["reviews_today"] == 2
+    assert after["practice_today"] == 1
     assert after["streak_days"] == 1
     assert after["last_active"] is not None
     assert after["cards"]["new"] == before["cards"]["new"] - 2
-    assert after["cards"]["due"] < before["cards"]["due"]
+    assert after["cards"]["new_today"] == before["cards"]["new_today"] - 2
+    assert after["cards"]["due"] == before["cards"]["due"] == 0
 
 
 def test_accuracy_per_concept(client):
@@ -94,6 +96,7 @@ def test_accuracy_per_concept(client):
     assert concepts[concept]["attempts"] == 2
     assert concepts[concept]["correct"] == 1
     assert concepts[concept]["accuracy"] == pytest.approx(0.5)
+    assert concepts[concept]["title"] == LESSON.concept_title(concept)
 
 
 def test_attempts_per_kind(client):

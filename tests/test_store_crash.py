@@ -94,8 +94,8 @@ def _replayed(store: Store, card_id: str) -> CardState | None:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_review_loses_and_doubles_nothing(tmp_path):
-    url = f"sqlite:///{tmp_path / 'crash.db'}"
+def test_sigkill_mid_review_loses_and_doubles_nothing(any_database_url, tmp_path):
+    url = any_database_url
     log = tmp_path / "server.log"
     port = _free_port()
     server = _start_server(url, port, log)

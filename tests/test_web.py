@@ -356,9 +356,16 @@ def test_wide_range_stays_finite_json(client):
 # --- pages -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/explorer"])
-def test_explorer_page_offers_every_entry(client, path):
-    response = client.get(path)
+def test_root_opens_the_lesson(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert 'class="lesson' in response.text
+    assert response.text == client.get("/lesson").text
+
+
+def test_explorer_page_offers_every_entry(client):
+    response = client.get("/explorer")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -368,7 +375,7 @@ def test_explorer_page_offers_every_entry(client, path):
 
 
 def test_explorer_page_uses_only_local_urls(client):
-    html = client.get("/").text
+    html = client.get("/explorer").text
     urls = re.findall(r'(?:src|href)="([^"]*)"', html)
 
     assert urls
@@ -384,14 +391,14 @@ def test_explorer_escapes_registry_text(client, monkeypatch):
         description='<script>alert("x")</script> & more',
     )
     monkeypatch.setitem(_registry._SPECS, probe.name, probe)
-    html = client.get("/").text
+    html = client.get("/explorer").text
 
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in html
 
 
 def test_explorer_shows_url_messages(client):
-    html = client.get("/?show=not-an-activation&z=abc").text
+    html = client.get("/explorer?show=not-an-activation&z=abc").text
 
     assert "unknown activation &#39;not-an-activation&#39;" in html
     assert "invalid z=&#39;abc&#39;" in html

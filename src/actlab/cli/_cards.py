@@ -11,8 +11,16 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
+from .. import lessons
 from ..practice import Rating, parse_rating
-from ._store import database_url_option, describe_when, open_store, plural, utc_now
+from ._store import (
+    database_url_option,
+    describe_when,
+    lab_url,
+    open_store,
+    plural,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from ..store import CardView, Store
@@ -57,20 +65,21 @@ def cards_command(
             return
 
         session = queue if limit is None else queue[:limit]
-        _print_queue_size(console, len(queue), len(session), practice)
+        _print_queue_size(console, queue, len(session), practice)
         ratings = _review_all(console, store, session, practice)
         _print_summary(console, store, ratings, practice)
 
 
 def _print_queue_size(
-    console: Console, due: int, reviewing: int, practice: bool
+    console: Console, queue: list[CardView], reviewing: int, practice: bool
 ) -> None:
-    text = f"{plural(due, 'card')} due"
-    if reviewing < due:
+    new = sum(card.is_new for card in queue)
+    text = f"{plural(len(queue) - new, 'card')} due for review and {new} new"
+    if reviewing < len(queue):
         text += f", reviewing {reviewing}"
     if practice:
         text += " (practice mode: schedules stay unchanged)"
-    console.print(text + ".")
+    console.print(text + ".", soft_wrap=True)
 
 
 def _review_all(
@@ -97,14 +106,15 @@ def _review_all(
 def _front_panel(card: CardView, number: int, total: int) -> Panel:
     state = "new card" if card.is_new else card.state.state
     title = f"Card {number} of {total}: {card.id}"
-    subtitle = f"{card.concept}, {state}" if card.concept else state
+    concept = lessons.concept_titles().get(card.concept or "", card.concept)
+    subtitle = f"{concept}, {state}" if concept else state
     return Panel(Text(card.front), title=title, subtitle=subtitle, title_align="left")
 
 
 def _back_panel(card: CardView) -> Panel:
     body = Text(card.back)
     if card.opens:
-        body.append(f"\n\nIn the web lab: {card.opens}", style="dim")
+        body.append(f"\n\nIn the web lab: {lab_url(card.opens)}", style="dim")
     return Panel(body, title="Back", title_align="left")
 
 
@@ -155,7 +165,11 @@ def _print_summary(
     now = utc_now()
     still_due = store.due_cards(now=now)
     if still_due:
-        console.print(f"{plural(len(still_due), 'card')} still due now.")
+        new = sum(card.is_new for card in still_due)
+        console.print(
+            f"Still in the queue: {plural(len(still_due) - new, 'card')} due for "
+            f"review and {new} new."
+        )
     else:
         _print_next_due(console, store, now)
 

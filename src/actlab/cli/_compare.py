@@ -86,8 +86,16 @@ def _parse_widths(context, parameter, value: str) -> tuple[int, ...]:
     type=click.Choice(nn.optimiser_names()),
     default="sgd",
     show_default=True,
+    help="Optimiser of every run: SGD (with --momentum) or Adam.",
 )
-@click.option("--learning-rate", "--lr", type=float, default=0.01, show_default=True)
+@click.option(
+    "--learning-rate",
+    "--lr",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Step size of the optimiser, the same for every activation.",
+)
 @click.option(
     "--momentum", type=float, default=0.9, show_default=True, help="SGD momentum."
 )

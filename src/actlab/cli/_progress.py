@@ -176,9 +176,14 @@ def _print_progress(console: Console, progress, now) -> None:
     done = len(progress.sections_done)
     console.print(f"Lesson sections done: {done} of {progress.sections_total}")
     console.print(
-        f"Cards: {progress.cards_total} in total, {progress.cards_due} due now, "
-        f"{progress.cards_new} never reviewed. Reviews today: {progress.reviews_today}"
+        f"Cards: {progress.cards_due} due for review and "
+        f"{progress.cards_new_today} new for today; {progress.cards_new} of "
+        f"{progress.cards_total} never reviewed"
     )
+    practice = ""
+    if progress.practice_today:
+        practice = f", and {progress.practice_today} in practice mode"
+    console.print(f"Reviews today (UTC): {progress.reviews_today}{practice}")
     streak = plural(progress.streak_days, "day")
     if progress.last_active is None:
         console.print("No activity yet.")
@@ -212,7 +217,7 @@ def _concept_table(concepts) -> Table:
     table = _table("Accuracy by concept (attempts and reviews)", "concept")
     for concept in concepts:
         table.add_row(
-            concept.concept,
+            concept.title,
             str(concept.attempts),
             str(concept.correct),
             f"{concept.accuracy:.0%}",

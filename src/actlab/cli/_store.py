@@ -147,6 +147,15 @@ def _duration(seconds: float) -> str:
     return "less than a minute"
 
 
+LAB_ADDRESS = "http://127.0.0.1:8000"
+"""The default address of ``actlab serve``, for links printed in the terminal."""
+
+
+def lab_url(target: str) -> str:
+    """Return a lab path such as ``/explorer?show=relu`` as a full address."""
+    return LAB_ADDRESS + target if target.startswith("/") else target
+
+
 def plural(count: int, noun: str) -> str:
     """Return ``"1 card"`` or ``"3 cards"``."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -16,6 +16,7 @@ from ._loader import (
     LIST_FILES,
     LessonError,
     bundled_lessons,
+    concept_titles,
     load_lesson,
     load_lessons,
 )
@@ -24,6 +25,7 @@ from ._schema import (
     TIERS,
     Card,
     CodeReference,
+    Concept,
     Drill,
     InterviewQuestion,
     Lesson,
@@ -40,6 +42,7 @@ __all__ = [
     "TIERS",
     "Card",
     "CodeReference",
+    "Concept",
     "Drill",
     "InterviewQuestion",
     "Lesson",
@@ -49,6 +52,7 @@ __all__ = [
     "Section",
     "bundled_lessons",
     "check_target",
+    "concept_titles",
     "load_lesson",
     "load_lessons",
 ]

@@ -109,6 +109,7 @@ def load_lesson(folder: Path | str, root: Path | str | None = None) -> Lesson:
     lesson = _build_lesson(files, meta, sections, lists)
     paths = {section.id: path for section, path in section_files.items()}
     _check_anchors(files, lesson, paths)
+    _check_concepts(files, lesson)
     return lesson
 
 
@@ -134,6 +135,17 @@ def load_lessons(root: Path | str = CONTENT_DIR) -> dict[str, Lesson]:
 def bundled_lessons() -> Mapping[str, Lesson]:
     """Return the lessons that ship with actlab, loaded once per process."""
     return MappingProxyType(load_lessons(CONTENT_DIR))
+
+
+@functools.cache
+def concept_titles() -> Mapping[str, str]:
+    """Return the title of every concept of the bundled lessons, by id."""
+    titles = {
+        concept.id: concept.title
+        for lesson in bundled_lessons().values()
+        for concept in lesson.concepts
+    }
+    return MappingProxyType(titles)
 
 
 # --- files --------------------------------------------------------------------
@@ -365,4 +377,26 @@ def _check_anchors(files: _Folder, lesson: Lesson, paths: dict[str, Path]) -> No
                 field,
                 f"unknown section {target!r}: choose one of "
                 f"{', '.join('#' + s for s in sorted(section_ids))}",
+            )
+
+
+def _check_concepts(files: _Folder, lesson: Lesson) -> None:
+    """Raise ``LessonError`` for an entry whose concept ``lesson.yaml`` lacks."""
+    known = {concept.id for concept in lesson.concepts}
+    lists = (
+        ("interview.yaml", lesson.interview),
+        ("cards.yaml", lesson.cards),
+        ("drills.yaml", lesson.drills),
+        ("ordering.yaml", lesson.orderings),
+    )
+    for name, entries in lists:
+        for index, entry in enumerate(entries):
+            if entry.concept is None or entry.concept in known:
+                continue
+            choices = ", ".join(sorted(known)) or "none yet"
+            raise files.error(
+                files.folder / name,
+                f"entry [{index}] field 'concept'",
+                f"unknown concept {entry.concept!r}: list it under 'concepts' in "
+                f"{LESSON_FILE} or choose one listed there ({choices})",
             )

@@ -137,11 +137,19 @@ class Section(_Strict):
         return links
 
 
+class Concept(_Strict):
+    """An idea of the lesson that practice items are grouped by for accuracy."""
+
+    id: Id
+    title: Text
+
+
 class InterviewQuestion(_Strict):
     """An interview question with a model answer and the points it must make."""
 
     id: Id
     tier: Tier
+    concept: Id
     question: Text
     answer: Text
     key_points: tuple[Text, ...] = Field(min_length=2)
@@ -166,9 +174,13 @@ class Drill(_Strict):
     grades it: ``predict`` (predict a run's outcome, then run it),
     ``numeric`` (a value of g or g') or ``choice`` (pick an activation).
     ``params`` contains the kind's settings, which ``actlab.practice`` checks.
+    ``title`` is the short name that menus show.
     """
 
     id: Id
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ]
     prompt: Text
     expected: Text
     opens: LabTarget
@@ -193,6 +205,7 @@ class OrderingSet(_Strict):
 
     id: Id
     title: Text
+    concept: Id
     steps: tuple[OrderingStep | Text, ...] = Field(min_length=3)
     explanation: Text | None = None
 
@@ -204,6 +217,7 @@ class Lesson(_Strict):
     title: Text
     summary: Text
     order: int = 0
+    concepts: tuple[Concept, ...] = ()
     sections: tuple[Section, ...] = Field(min_length=1)
     interview: tuple[InterviewQuestion, ...] = ()
     cards: tuple[Card, ...] = ()
@@ -216,6 +230,13 @@ class Lesson(_Strict):
             if section.id == section_id:
                 return section
         raise KeyError(f"lesson {self.id!r} has no section {section_id!r}")
+
+    def concept_title(self, concept_id: str) -> str:
+        """Return the title of ``concept_id``, or raise ``KeyError`` naming it."""
+        for concept in self.concepts:
+            if concept.id == concept_id:
+                return concept.title
+        raise KeyError(f"lesson {self.id!r} has no concept {concept_id!r}")
 
     def questions(self, tier: str) -> list[InterviewQuestion]:
         """Return the interview questions of one tier, in file order."""

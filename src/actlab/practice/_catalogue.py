@@ -20,7 +20,7 @@ def _dead_after(measures: Mapping[str, Any]) -> bool:
 
 
 def _dead_cleared(measures: Mapping[str, Any]) -> bool:
-    return measures["dead_after"] < 0.1 and measures["metric"] >= 0.9
+    return measures["dead_after"] < 0.1 and measures["metric"] >= 0.8
 
 
 _DEAD_DIAGNOSES = (
@@ -49,12 +49,19 @@ _DEAD_DIAGNOSES = (
 
 DEAD_RELU_RATE = Scenario(
     id="dead-relu-rate",
-    title="Dead ReLUs from a high Adam learning rate",
-    summary="Adam at learning rate 0.1 pushes many ReLU units of a 30-32-32-1 "
-    "network on breast_cancer below zero for every example.",
-    setup=Setup("breast_cancer", (30, 32, 32, 1), "bce", learning_rate=0.1),
+    title="A ReLU network on digits, trained with Adam at rate 0.1",
+    summary="A 64-32-32-10 ReLU network learns the digits with Adam at learning rate "
+    "0.1, a hundred times the usual default.",
+    failure="Dead ReLUs from a high Adam learning rate",
+    explanation="The large steps throw the biases and weights of many ReLU units so "
+    "far that their z is below 0 for every example. Those units get no gradient "
+    "again, so the training accuracy stays far below what the same network reaches at "
+    "a lower rate.",
+    concept="dead-relu",
+    reads=("dead_after",),
+    setup=Setup("digits", (64, 32, 32, 10), "softmax_ce", learning_rate=0.1),
     criterion="failed when a hidden layer has at least 25% dead units after "
-    "training; recovered below 10% with training accuracy at least 0.9",
+    "training; recovered below 10% with training accuracy at least 0.8",
     fails=_dead_after,
     recovers=_dead_cleared,
     diagnoses=_DEAD_DIAGNOSES,
@@ -86,8 +93,8 @@ DEAD_RELU_RATE = Scenario(
             "he-init",
             "Use He initialisation",
             False,
-            "The network already starts at the He scale with no dead units; "
-            "the units die later, from the large steps.",
+            "The network already starts at the He scale with no dead units. "
+            "The units die later, from the large steps.",
             {"initialiser": "he"},
         ),
     ),
@@ -95,12 +102,19 @@ DEAD_RELU_RATE = Scenario(
 
 DEAD_RELU_BIAS = Scenario(
     id="dead-relu-bias",
-    title="Dead ReLUs from a negative initial bias",
-    summary="Hidden biases of -3 on standardised breast_cancer inputs leave many "
-    "units of a 30-32-32-1 ReLU network dead from the first step.",
-    setup=Setup("breast_cancer", (30, 32, 32, 1), "bce", bias=-3.0),
+    title="A ReLU network with negative starting biases and small weights",
+    summary="A 30-32-32-1 ReLU network on breast_cancer starts with hidden biases of "
+    "-0.5 and weights drawn at a tenth of the He scale.",
+    failure="Dead ReLUs from a negative initial bias",
+    explanation="Small weights cannot outweigh a bias of -0.5, so every hidden unit "
+    "starts with z < 0 on every example. Then g'(z) = 0 everywhere, no weight below "
+    "the output gets a gradient, and the network predicts the same class for every "
+    "example.",
+    concept="dead-relu",
+    reads=("dead_after",),
+    setup=Setup("breast_cancer", (30, 32, 32, 1), "bce", bias=-0.5, weight_scale=0.1),
     criterion="failed when a hidden layer has at least 25% dead units after "
-    "training; recovered below 10% with training accuracy at least 0.9",
+    "training; recovered below 10% with training accuracy at least 0.8",
     fails=_dead_after,
     recovers=_dead_cleared,
     diagnoses=_DEAD_DIAGNOSES,
@@ -114,11 +128,19 @@ DEAD_RELU_BIAS = Scenario(
             {"bias": 0.1},
         ),
         Option(
+            "he-init",
+            "Draw the weights at the full He scale",
+            True,
+            "Weights of variance 2 / n_in spread z so widely that the bias of "
+            "-0.5 no longer keeps it below 0 on every example.",
+            {"weight_scale": 1.0},
+        ),
+        Option(
             "leaky-relu",
             "Use LeakyReLU in the hidden layers",
-            False,
-            "LeakyReLU's slope of 0.01 for z < 0 lets the units move again, "
-            "but from biases of -3 that takes far longer than this run.",
+            True,
+            "LeakyReLU's slope of 0.01 for z < 0 still passes a gradient, so "
+            "the biases and weights can move out of the negative region.",
             {"hidden": "leaky_relu"},
         ),
         Option(
@@ -129,14 +151,27 @@ DEAD_RELU_BIAS = Scenario(
             "does not give them a gradient.",
             {"learning_rate": 0.0001},
         ),
+        Option(
+            "more-epochs",
+            "Train for more epochs",
+            False,
+            "A unit with z <= 0 on every example gets a zero gradient in every "
+            "epoch, however many there are.",
+            {"epochs": 30},
+        ),
     ),
 )
 
 SATURATED_SIGMOID = Scenario(
     id="saturated-sigmoid",
-    title="Saturated sigmoid units from unscaled inputs",
-    summary="breast_cancer's raw features reach the thousands, so the z of a "
-    "sigmoid hidden layer is huge and g'(z) is almost 0.",
+    title="A sigmoid network on raw, unscaled features",
+    summary="A 30-16-1 network with a sigmoid hidden layer learns breast_cancer from "
+    "its raw features, some of which reach the thousands.",
+    failure="Saturated sigmoid units from unscaled inputs",
+    explanation="Features in the thousands make |z| huge, so each sigmoid unit sits "
+    "on one of its flat tails, g'(z) is almost 0 and the hidden weights barely move.",
+    concept="saturation",
+    reads=("saturated_after",),
     setup=Setup(
         "breast_cancer", (30, 16, 1), "bce", hidden="sigmoid", standardise=False
     ),
@@ -195,20 +230,29 @@ SATURATED_SIGMOID = Scenario(
 
 LARGE_INIT_SIGMOID = Scenario(
     id="large-init-sigmoid",
-    title="Saturated sigmoid units from large initial weights",
-    summary="Initial weights 20 times the Xavier scale push the z of a 64-32-10 "
-    "sigmoid network on digits far from 0.",
+    title="A sigmoid network started with large weights",
+    summary="A 64-32-10 network with a sigmoid hidden layer learns the digits from "
+    "weights drawn at 20 times the Xavier scale.",
+    failure="Saturated sigmoid units from large initial weights",
+    explanation="Weights 20 times too large push z far from 0, where the sigmoid is "
+    "flat, so the hidden units start saturated and learn almost nothing.",
+    concept="saturation",
+    reads=("saturated_after",),
     setup=Setup(
         "digits",
         (64, 32, 10),
         "softmax_ce",
         hidden="sigmoid",
         weight_scale=20.0,
-        epochs=3,
+        epochs=5,
     ),
     criterion="failed when at least half the hidden units are saturated after "
-    "training (g'(z) below 1% of its maximum on most examples)",
+    "training (g'(z) below 1% of its maximum on most examples); recovered when "
+    "fewer are and the training accuracy is at least 0.8",
     fails=lambda measures: measures["saturated_after"] >= SATURATED_LIMIT,
+    recovers=lambda measures: (
+        measures["saturated_after"] < SATURATED_LIMIT and measures["metric"] >= 0.8
+    ),
     diagnoses=SATURATED_SIGMOID.diagnoses,
     remedies=(
         Option(
@@ -220,27 +264,34 @@ LARGE_INIT_SIGMOID = Scenario(
             {"weight_scale": 1.0},
         ),
         Option(
-            "higher-rate",
-            "Raise the learning rate to 0.1",
+            "wider",
+            "Use 64 hidden units",
             False,
-            "A larger step does not make a near-zero slope useful.",
-            {"learning_rate": 0.1},
+            "Every extra unit starts with the same oversized weights and "
+            "saturates too.",
+            {"sizes": (64, 64, 10)},
         ),
         Option(
             "more-epochs",
             "Train for more epochs",
             False,
             "With g'(z) near 0 each epoch moves the hidden weights little.",
-            {"epochs": 6},
+            {"epochs": 10},
         ),
     ),
 )
 
 VANISHING = Scenario(
     id="vanishing-sigmoid",
-    title="Vanishing gradients through a deep sigmoid stack",
-    summary="Eight sigmoid layers of 16 units on digits: each layer scales "
-    "the gradient by sigmoid'(z), at most 0.25, so the first layers barely learn.",
+    title="A deep stack of sigmoid layers",
+    summary="Eight sigmoid layers of 16 units learn the digits for 3 epochs. Compare "
+    "the gradient norms of the first and the last layers.",
+    failure="Vanishing gradients through a deep sigmoid stack",
+    explanation="On its way back, the gradient is multiplied by sigmoid'(z), at most "
+    "0.25, once per layer, so the first layers get thousands of times less gradient "
+    "than the last and barely learn.",
+    concept="vanishing-gradient",
+    reads=("grad_ratio_before",),
     setup=Setup(
         "digits", (64, *[16] * 8, 10), "softmax_ce", hidden="sigmoid", epochs=3
     ),
@@ -302,9 +353,14 @@ VANISHING = Scenario(
 
 EXPLODING = Scenario(
     id="exploding-relu",
-    title="Exploding activations in a deep ReLU stack",
-    summary="Six ReLU layers of 32 units on digits with weights 3 times the He "
-    "scale: the activations grow about threefold per layer.",
+    title="A deep ReLU stack started with large weights",
+    summary="Six ReLU layers of 32 units learn the digits from weights drawn at 3 "
+    "times the He scale. Compare the layers' activations at the start.",
+    failure="Exploding activations in a deep ReLU stack",
+    explanation="Each layer multiplies the scale of the activations by about 3, so "
+    "six layers grow it by hundreds, and the loss and the gradients start huge.",
+    concept="initialisation",
+    reads=("activation_growth",),
     setup=Setup(
         "digits",
         (64, *[32] * 6, 10),
@@ -367,9 +423,15 @@ EXPLODING = Scenario(
 
 SIGMOID_REGRESSION = Scenario(
     id="sigmoid-regression",
-    title="A sigmoid output on an unbounded regression target",
-    summary="diabetes' standardised target is negative for about half the "
-    "patients, but a sigmoid output stays in (0, 1).",
+    title="A sigmoid output for disease progression",
+    summary="A 10-16-1 network fits the standardised disease-progression target of "
+    "diabetes, with a sigmoid on its output unit.",
+    failure="A sigmoid output on an unbounded regression target",
+    explanation="The standardised target is negative for about half the patients, but "
+    "a sigmoid output stays in (0, 1), so those targets cannot be reached and R² is "
+    "capped.",
+    concept="output-activation",
+    reads=(),
     setup=Setup("diabetes", (10, 16, 1), "mse", output="sigmoid", epochs=30),
     criterion="failed when the training R² is below 0.35; recovered at 0.4 or above",
     fails=lambda measures: measures["metric"] < 0.35,
@@ -423,9 +485,14 @@ SIGMOID_REGRESSION = Scenario(
 
 LINEAR_PROBABILITY = Scenario(
     id="linear-probability",
-    title="A linear output for probabilities",
-    summary="Fitting breast_cancer's 0/1 labels with a linear output and squared "
-    "error gives 'probabilities' below 0 and above 1.",
+    title="A linear output for a yes/no diagnosis",
+    summary="A 30-16-1 network fits breast_cancer's 0/1 labels with a linear output "
+    "and squared error, and its outputs are read as probabilities.",
+    failure="A linear output for probabilities",
+    explanation="A linear output trained with squared error is not bounded, so some "
+    "outputs land below 0 or above 1, values that no probability can take.",
+    concept="output-activation",
+    reads=("outside_unit_interval",),
     setup=Setup("breast_cancer", (30, 16, 1), "mse"),
     criterion="failed when over 5% of the training outputs lie outside [0, 1]; "
     "recovered when none do",
@@ -482,10 +549,23 @@ LINEAR_PROBABILITY = Scenario(
 
 NARROW_DEEP = Scenario(
     id="narrow-deep-relu",
-    title="A narrow, deep ReLU network dead at initialisation",
-    summary="Twelve ReLU layers of 2 units on the circle set: somewhere in the "
-    "stack a layer has every unit at z <= 0 for every input.",
-    setup=Setup("circle", (2, *[2] * 12, 1), "bce", initialiser="he", epochs=5),
+    title="A deep stack of two-unit ReLU layers",
+    summary="Twelve ReLU layers of 2 units each, with He initialisation, learn the "
+    "circle set.",
+    failure="A narrow, deep ReLU network dead at initialisation",
+    explanation="A layer of 2 ReLU units is dead when both units have z <= 0 for "
+    "every input, and over twelve layers that almost always happens somewhere. No "
+    "gradient passes a dead layer, so nothing below it learns.",
+    concept="dead-relu",
+    reads=("dead_before",),
+    setup=Setup(
+        "circle",
+        (2, *[2] * 12, 1),
+        "bce",
+        initialiser="he",
+        learning_rate=0.01,
+        epochs=5,
+    ),
     criterion="failed when some hidden layer is entirely dead at "
     "initialisation; recovered when none is and the training accuracy is at "
     "least 0.8",
@@ -521,14 +601,14 @@ NARROW_DEEP = Scenario(
             True,
             "A wide layer is dead only when all its units are, which is very "
             "unlikely, and fewer layers give fewer chances to die.",
-            {"sizes": (2, 16, 16, 1), "learning_rate": 0.01},
+            {"sizes": (2, 16, 16, 1)},
         ),
         Option(
             "lower-rate",
             "Lower the learning rate",
             False,
             "The network is dead before training, so the rate does not matter.",
-            {"learning_rate": 0.0001},
+            {"learning_rate": 0.001},
         ),
         Option(
             "more-epochs",

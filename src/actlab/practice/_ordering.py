@@ -41,6 +41,7 @@ class OrderingExercise:
     title: str
     steps: tuple[Step, ...]
     explanation: str | None = None
+    concept: str | None = None
 
     @property
     def answer(self) -> list[str]:
@@ -121,7 +122,9 @@ def exercise_from(ordering: lessons.OrderingSet) -> OrderingExercise:
     ids = [step.id for step in steps]
     if len(set(ids)) != len(ids):
         raise ValueError(f"ordering {ordering.id!r} has duplicate step ids: {ids}")
-    return OrderingExercise(ordering.id, ordering.title, steps, ordering.explanation)
+    return OrderingExercise(
+        ordering.id, ordering.title, steps, ordering.explanation, ordering.concept
+    )
 
 
 def exercises(lesson: str = "activations") -> dict[str, OrderingExercise]:

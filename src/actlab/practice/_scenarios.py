@@ -198,7 +198,12 @@ def run_setup(
 class Scenario:
     """A failure mode: its setup, its criterion, and the options to choose from.
 
-    ``fails`` reads a run's measures and returns whether the failure shows.
+    ``title`` and ``summary`` describe the setup without naming the failure,
+    so that the learner diagnoses it; ``failure`` names it and
+    ``explanation`` says how it arises, for after the choice. ``concept`` is
+    the lesson concept that the choice is counted under. ``reads`` lists the
+    measures that the criterion reads. ``fails`` reads a run's measures and
+    returns whether the failure shows.
     ``recovers`` decides whether a remedied run has recovered; by default it
     is the failure's absence.
     """
@@ -206,6 +211,10 @@ class Scenario:
     id: str
     title: str
     summary: str
+    failure: str
+    explanation: str
+    concept: str
+    reads: tuple[str, ...]
     setup: Setup
     criterion: str
     fails: Callable[[Mapping[str, Any]], bool]

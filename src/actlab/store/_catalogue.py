@@ -41,7 +41,7 @@ def card_texts() -> dict[str, CardText]:
                 "interview",
                 question.question,
                 question.answer,
-                f"interview-{question.tier}",
+                question.concept,
                 opens,
             )
     return texts

@@ -76,10 +76,13 @@ class KindCount:
 class ConceptAccuracy:
     """Attempts and reviews of one concept, and the share that were right.
 
-    A review counts as right unless it was rated Again.
+    A review counts as right unless it was rated Again. ``title`` is the
+    concept's title in its lesson, or the id with spaces where no bundled
+    lesson lists it.
     """
 
     concept: str
+    title: str
     attempts: int
     correct: int
 
@@ -90,7 +93,14 @@ class ConceptAccuracy:
 
 @dataclass(frozen=True)
 class Progress:
-    """A learner's progress: sections, attempts, accuracy, cards and streak."""
+    """A learner's progress: sections, attempts, accuracy, cards and streak.
+
+    ``cards_due`` counts the cards reviewed before and due now,
+    ``cards_new_today`` the never-reviewed cards that today's queue offers
+    within the daily limit, and ``cards_new`` every never-reviewed card.
+    ``reviews_today`` counts the scheduled reviews since midnight UTC and
+    ``practice_today`` the practice reviews, which leave the schedule alone.
+    """
 
     sections_done: list[tuple[str, str]]
     sections_total: int
@@ -98,8 +108,10 @@ class Progress:
     concepts: list[ConceptAccuracy]
     cards_total: int
     cards_due: int
+    cards_new_today: int
     cards_new: int
     reviews_today: int
+    practice_today: int
     streak_days: int
     last_active: datetime | None
 

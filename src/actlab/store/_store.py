@@ -19,6 +19,7 @@ from sqlalchemy import Engine, Integer, cast, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from actlab import lessons
 from actlab.practice import (
     CardState,
     Rating,
@@ -384,9 +385,10 @@ class Store:
             action_id=action,
             kind="interview",
             item_id=question_id,
-            concept=f"interview-{question.tier}",
+            concept=question.concept,
             score=len(ticked) / points,
-            correct=len(ticked) == points,
+            # As for a card, the learner's own rating decides: right unless Again.
+            correct=rating != Rating.AGAIN,
             detail={"answer": answer, "covered": ticked, "rating": int(rating)},
             created_at=now,
         )
@@ -450,9 +452,8 @@ class Store:
             ).all()
             by_kind = _counts_by_kind(session)
             concepts = _concept_accuracy(session)
-            reviews_today = session.scalar(
-                select(func.count()).where(ReviewRow.reviewed_at >= today)
-            )
+            reviews_today = _reviews_since(session, today, practice=False)
+            practice_today = _reviews_since(session, today, practice=True)
             days = _active_days(session)
         due = self.due_cards(now)
         texts = _catalogue.card_texts()
@@ -463,9 +464,11 @@ class Store:
             by_kind=by_kind,
             concepts=concepts,
             cards_total=len(texts),
-            cards_due=len(due),
+            cards_due=sum(not card.is_new for card in due),
+            cards_new_today=sum(card.is_new for card in due),
             cards_new=sum(card.is_new for card in states.values()),
-            reviews_today=reviews_today or 0,
+            reviews_today=reviews_today,
+            practice_today=practice_today,
             streak_days=_streak(days, now.date()),
             last_active=max(days.values()) if days else None,
         )
@@ -722,10 +725,20 @@ def _concept_accuracy(session: Session) -> list[ConceptAccuracy]:
         entry = totals.setdefault(text.concept, [0, 0])
         entry[0] += 1
         entry[1] += rating != Rating.AGAIN
+    titles = lessons.concept_titles()
     return [
-        ConceptAccuracy(concept, attempts, correct)
+        ConceptAccuracy(
+            concept, titles.get(concept, concept.replace("-", " ")), attempts, correct
+        )
         for concept, (attempts, correct) in sorted(totals.items())
     ]
+
+
+def _reviews_since(session: Session, start: datetime, *, practice: bool) -> int:
+    query = select(func.count()).where(
+        ReviewRow.reviewed_at >= start, ReviewRow.practice.is_(practice)
+    )
+    return session.scalar(query) or 0
 
 
 def _active_days(session: Session) -> dict[Any, datetime]:

@@ -44,6 +44,23 @@ def tool_name(target: str) -> str:
     return target.lstrip("/").split("?")[0].split("#")[0].split("/")[0] or "lab"
 
 
+TOOL_LABELS = {
+    "lesson": "lesson",
+    "explorer": "activation explorer",
+    "flow": "demand-prediction diagram",
+    "playground": "playground",
+    "failures": "failure-mode lab",
+    "interview": "interview practice",
+    "experiments": "experiment pages",
+}
+
+
+def tool_label(target: str) -> str:
+    """Return the name a learner knows the target's tool by, such as ``playground``."""
+    name = tool_name(target)
+    return TOOL_LABELS.get(name, name)
+
+
 def _measure_rule(state: StateInline, silent: bool) -> bool:
     match = lessons.REFERENCE.match(state.src, state.pos)
     if match is None or match.group(1) != "measure":

@@ -173,6 +173,7 @@ class CardOut(BaseModel):
     back: str = Field(description="the answer, as Markdown")
     back_html: str = Field(description="the answer rendered as HTML")
     concept: str | None
+    concept_title: str | None = Field(description="the concept's title in its lesson")
     opens: str | None = Field(description="the lab page that shows what it describes")
     question_url: str | None = Field(
         description="the interview page of the question, for an interview card"
@@ -293,6 +294,7 @@ def card_out(view: Any) -> CardOut:
         back=view.back,
         back_html=str(render_markdown(view.back, lesson_id)),
         concept=view.concept,
+        concept_title=lessons.concept_titles().get(view.concept or ""),
         opens=view.opens,
         question_url=(
             question_url(view.id.removeprefix(INTERVIEW_PREFIX))

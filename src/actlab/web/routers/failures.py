@@ -57,6 +57,10 @@ class SetupOut(BaseModel):
     learning_rate: float
     epochs: int
     batch_size: int
+    output_shown: str = Field(
+        description="the output activation as the predictions see it: softmax or "
+        "sigmoid where the loss applies it to the logits, else ``output``"
+    )
 
 
 class ScenarioSummary(BaseModel):
@@ -115,7 +119,8 @@ class RunOut(BaseModel):
     criterion: str
     setup: SetupOut
     measures: dict[str, float | bool | None] = Field(
-        description="the numbers that the criterion reads"
+        description="the numbers that the criterion reads, the training metric "
+        "and whether the run diverged"
     )
     failed: bool = Field(description="whether the failure shows in this run")
     recovered: bool | None = Field(description="null for the failing setup")
@@ -155,6 +160,8 @@ class ChoiceOut(BaseModel):
     """The score of a choice, the reason for each part, and the remedied rerun."""
 
     score: float = Field(description="half a point each for diagnosis and remedy")
+    failure: str = Field(description="the name of the scenario's failure")
+    explanation: str = Field(description="how the failure arises")
     diagnosis: ChoiceFeedback
     remedy: ChoiceFeedback
     rerun: RunOut = Field(description="the setup with the remedy, same seed")
@@ -182,8 +189,13 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+# Losses that apply an output activation to the logits themselves.
+_OUTPUT_IN_LOSS = {"softmax_ce": "softmax", "bce": "sigmoid"}
+
+
 def _setup_out(setup: practice.Setup) -> SetupOut:
-    fields = vars(setup) | {"sizes": list(setup.sizes)}
+    shown = _OUTPUT_IN_LOSS.get(setup.loss, setup.output)
+    fields = vars(setup) | {"sizes": list(setup.sizes), "output_shown": shown}
     return SetupOut(**fields)
 
 
@@ -243,21 +255,27 @@ def _history(history: nn.History | None) -> HistoryOut | None:
     )
 
 
-def _measures(measures: dict[str, float | bool]) -> dict[str, float | bool | None]:
+def _measures(
+    measures: dict[str, float | bool], names: tuple[str, ...]
+) -> dict[str, float | bool | None]:
     return {
         name: value if isinstance(value, bool) else _finite(float(value))
         for name, value in measures.items()
+        if name in names
     }
 
 
 def _run_out(result: practice.ScenarioResult) -> RunOut:
+    # Only the measures that mean something for this scenario are sent, because
+    # the share of outputs outside [0, 1], for one, is meaningless for logits.
+    names = (*practice.SCENARIOS[result.scenario].reads, "metric", "diverged")
     return RunOut(
         scenario=result.scenario,
         remedy=result.remedy,
         seed=result.seed,
         criterion=result.criterion,
         setup=_setup_out(result.setup),
-        measures=_measures(result.measures),
+        measures=_measures(result.measures, names),
         failed=result.failed,
         recovered=result.recovered,
         diverged=bool(result.measures.get("diverged", False)),
@@ -293,13 +311,6 @@ def _chosen(
         )
     score = scenario.score_choice(diagnosis_id, remedy_id)
     return score, diagnoses[diagnosis_id], remedies[remedy_id]
-
-
-def _concept(scenario: practice.Scenario) -> str | None:
-    # NOTE: scenarios carry no concept of their own, so the id of the right
-    # diagnosis (such as "dead-relu" or "saturation") is stored as the concept.
-    right = [option.id for option in scenario.diagnoses if option.correct]
-    return right[0] if right else None
 
 
 @router.get("/api/scenarios", response_model=list[ScenarioSummary])
@@ -357,7 +368,7 @@ def choose_remedy(
         scenario.id,
         score=score.score,
         correct=score.diagnosis_correct and score.remedy_correct,
-        concept=_concept(scenario),
+        concept=scenario.concept,
         detail={
             "seed": body.seed,
             "diagnosis": diagnosis.id,
@@ -376,6 +387,8 @@ def choose_remedy(
         seed = int(first["seed"])
     return ChoiceOut(
         score=score.score,
+        failure=scenario.failure,
+        explanation=scenario.explanation,
         diagnosis=_feedback(diagnosis),
         remedy=_feedback(remedy),
         rerun=_run_out(scenario.apply(remedy.id, seed)),

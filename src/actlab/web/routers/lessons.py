@@ -225,6 +225,7 @@ def _page_context(lesson: lessons.Lesson, request: Request) -> dict:
         "markdown": lambda text: lesson_render.render_markdown(text, lesson.id),
         "href": lambda target: lesson_render.resolve_target(target, lesson.id),
         "tool": lesson_render.tool_name,
+        "tool_label": lesson_render.tool_label,
         "tiers": [(TIER_TITLES[t], t, lesson.questions(t)) for t in lessons.TIERS],
     }
 
@@ -243,9 +244,10 @@ def lesson_index(request: Request) -> Response:
     return templates.TemplateResponse(request, "lesson_index.html", context)
 
 
+@router.get("/", response_class=HTMLResponse)
 @router.get("/lesson", response_class=HTMLResponse)
 def first_lesson(request: Request) -> Response:
-    """Render the first lesson."""
+    """Render the first lesson, where a learner starts."""
     lesson = next(iter(all_lessons().values()))
     return templates.TemplateResponse(
         request, "lesson.html", _page_context(lesson, request)

@@ -247,6 +247,7 @@ def answer_ordering(
         exercise.id,
         score=result.score,
         correct=result.correct,
+        concept=exercise.concept,
         detail={"order": list(body.order)},
         action_id=body.action_id,
     )

@@ -45,7 +45,6 @@ def role_groups(entries: list[ActivationInfo]) -> list[tuple[str, list[str]]]:
     return groups
 
 
-@router.get("/", response_class=HTMLResponse)
 @router.get("/explorer", response_class=HTMLResponse)
 def explorer(request: Request) -> Response:
     """Render the activation explorer in the view that the URL query sets."""

@@ -54,6 +54,7 @@ class ConceptOut(BaseModel):
     """Attempts and reviews of one concept. A review is right unless rated Again."""
 
     concept: str
+    title: str
     attempts: int
     correct: int
     accuracy: float
@@ -63,7 +64,10 @@ class CardCounts(BaseModel):
     """How many cards there are, how many are due now and how many are new."""
 
     total: int
-    due: int = Field(description="the size of the due queue, new cards included")
+    due: int = Field(description="cards reviewed before and due now")
+    new_today: int = Field(
+        description="never-reviewed cards in today's queue, within the daily limit"
+    )
     new: int = Field(description="cards never reviewed")
 
 
@@ -76,8 +80,14 @@ class ProgressOut(BaseModel):
     kinds: list[KindOut]
     concepts: list[ConceptOut]
     cards: CardCounts
-    reviews_today: int = Field(description="reviews since midnight UTC")
-    streak_days: int = Field(description="days in a row with an attempt or review")
+    reviews_today: int = Field(description="scheduled reviews since midnight UTC")
+    practice_today: int = Field(
+        description="practice reviews since midnight UTC, which leave the schedule"
+    )
+    streak_days: int = Field(
+        description="days in a row, up to today or yesterday (UTC), with an "
+        "attempt, a review, practice or a section marked done"
+    )
     last_active: datetime | None
 
 
@@ -125,6 +135,7 @@ def build_progress(store: Store) -> ProgressOut:
         concepts=[
             ConceptOut(
                 concept=item.concept,
+                title=item.title,
                 attempts=item.attempts,
                 correct=item.correct,
                 accuracy=item.accuracy,
@@ -134,9 +145,11 @@ def build_progress(store: Store) -> ProgressOut:
         cards=CardCounts(
             total=progress.cards_total,
             due=progress.cards_due,
+            new_today=progress.cards_new_today,
             new=progress.cards_new,
         ),
         reviews_today=progress.reviews_today,
+        practice_today=progress.practice_today,
         streak_days=progress.streak_days,
         last_active=progress.last_active,
     )

@@ -22,6 +22,13 @@
     ["hour", 3600],
     ["minute", 60],
   ];
+  // The scheduler's card states, in words a learner reads at a glance.
+  const STATE_LABELS = {
+    new: "new card",
+    learning: "being learned",
+    review: "in review",
+    relearning: "relearning after a lapse",
+  };
   const NOTES = {
     review:
       "Review mode: each rating updates the card's schedule. The queue holds " +
@@ -48,7 +55,7 @@
         return relativeTime.format(Math.round(seconds / size), unit);
       }
     }
-    return "now";
+    return seconds > 0 ? "in under a minute" : "now";
   }
 
   function field(box, name) {
@@ -83,7 +90,7 @@
       return;
     }
     countsBox.textContent =
-      `${counts.due} due, ${counts.new} new in the queue · ` +
+      `${counts.due} due for review, ${counts.new} new in the queue · ` +
       `${counts.new_left_today} of ${counts.new_per_day} new cards left today`;
     root.dataset.due = String(counts.due);
     root.dataset.newInQueue = String(counts.new);
@@ -122,8 +129,9 @@
     emptyBox.hidden = card !== null;
     root.dataset.cardId = card ? card.id : "";
     if (card === null) return;
-    field(cardBox, "concept").textContent = card.concept ?? card.kind;
-    field(cardBox, "state").textContent = card.is_new ? "new" : card.state;
+    field(cardBox, "concept").textContent =
+      card.concept_title ?? card.concept ?? card.kind;
+    field(cardBox, "state").textContent = STATE_LABELS[card.state] ?? card.state;
     const position = `${state.index + 1} of ${state.queue.length}`;
     field(cardBox, "position").textContent = position;
     field(cardBox, "front").textContent = card.front;

@@ -14,6 +14,28 @@
   const DEAD_ALARM = 0.25;
   const SATURATED_ALARM = 0.5;
   const SVG = "http://www.w3.org/2000/svg";
+  // Measures that are shares of units or outputs, shown as percentages.
+  const PERCENT_MEASURES = new Set([
+    "dead_before",
+    "dead_after",
+    "saturated_after",
+    "outside_unit_interval",
+  ]);
+  // Setup fields in words, for the list of what a remedy changed.
+  const SETUP_LABELS = {
+    dataset: "data",
+    sizes: "layers",
+    loss: "loss",
+    hidden: "hidden activation",
+    output: "output activation",
+    initialiser: "initialiser",
+    weight_scale: "weight scale",
+    bias: "initial hidden bias",
+    standardise: "standardised inputs",
+    learning_rate: "Adam learning rate",
+    epochs: "epochs",
+    batch_size: "batch size",
+  };
   const MEASURE_LABELS = {
     dead_before: "most dead units in a layer, at the start",
     dead_after: "most dead units in a layer, after training",
@@ -179,7 +201,8 @@
     for (const [name, value] of Object.entries(run.measures)) {
       const label = name === "metric" && run.history ? `training ${run.history.metric_name}` : MEASURE_LABELS[name] ?? name;
       const item = element("div", { "data-measure": name });
-      item.append(element("dt", {}, label), element("dd", {}, formatNumber(value)));
+      const shown = PERCENT_MEASURES.has(name) ? percent(value) : formatNumber(value);
+      item.append(element("dt", {}, label), element("dd", {}, shown));
       list.append(item);
     }
     return list;
@@ -339,6 +362,27 @@
     return item;
   }
 
+  function setupValue(name, value) {
+    if (value === null) return "default";
+    if (name === "sizes") return value.join("-");
+    if (typeof value === "boolean") return value ? "yes" : "no";
+    return String(value);
+  }
+
+  // "Changed for the rerun: Adam learning rate 0.1 → 0.001", so that no
+  // part of a remedy is hidden from the learner.
+  function showChanges(before, after) {
+    const box = document.getElementById("changes");
+    const changes = Object.keys(SETUP_LABELS)
+      .filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]))
+      .map(
+        (name) =>
+          `${SETUP_LABELS[name]} ${setupValue(name, before[name])} → ${setupValue(name, after[name])}`,
+      );
+    box.textContent = `Changed for the rerun, with the same seed: ${changes.join("; ") || "nothing"}.`;
+    box.hidden = false;
+  }
+
   function showChoice(result) {
     const box = document.getElementById("score-box");
     const score = document.getElementById("score");
@@ -349,8 +393,11 @@
       reasonItem("Diagnosis", result.diagnosis),
       reasonItem("Remedy", result.remedy),
     );
+    document.getElementById("failure-name").textContent = `${result.failure}.`;
+    document.getElementById("failure-explanation").textContent = result.explanation;
     box.hidden = false;
     openStage("stage-rerun");
+    showChanges(failingRun.setup, result.rerun.setup);
     showRun(remediedView, result.rerun, failingRun);
     score.focus();
   }
