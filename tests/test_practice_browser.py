@@ -355,10 +355,16 @@ def test_ordering_answer_kept_when_server_unreachable(offline_page, live_server)
     assert "kept" in page.text_content("#messages")
     assert page.evaluate("actlab.pendingActions()") == 1
     assert attempts(live_server, "ordering") == before
+    # While the answer waits, checking again cannot send a second one.
+    assert page.is_disabled("#check")
     page.unroute("**/api/ordering/*/answer")
     page.evaluate("actlab.flushActions()")
+    # The page resends the same answer itself and shows its grade.
+    page.wait_for_selector("#result:not([hidden])")
     page.wait_for_function("() => actlab.pendingActions() === 0")
 
+    assert page.is_hidden("#messages")
+    assert page.is_enabled("#check")
     assert attempts(live_server, "ordering") == before + 1
     assert offline_page.blocked == []
     assert offline_page.errors == []

@@ -91,48 +91,62 @@
     }
   }
 
-  // Send one action now; resolve with the server's JSON, or reject with an
-  // ActionError. A 4xx response is final (the action is dropped and its message
-  // shown); a 5xx or a lost request keeps the action for a later retry.
-  async function sendAction(url, body) {
+  function delay(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  function keptMessage(result) {
+    if (result === null) {
+      return "The lab did not respond; your answer is kept and sent again when it is back.";
+    }
+    const { response, data } = result;
+    const detail = (data.detail || `The lab responded ${response.status}`).replace(
+      /[.\s]*$/,
+      ".",
+    );
+    return `${detail} Your answer is kept and sent again.`;
+  }
+
+  // Send one action; resolve with the server's JSON, or reject with an
+  // ActionError. A 4xx response is final (the action is dropped and its
+  // message shown). After a 5xx or a lost request the action is kept: with
+  // `options.onWait`, this call reports the message through it and keeps
+  // sending the same action until the server answers, so the page can show
+  // the result and the learner cannot send the action twice. Without it, the
+  // call rejects and the action is sent again later in the background.
+  async function sendAction(url, body, options = {}) {
     // A page may pass the action_id of an earlier try to send it again.
     const actionId = body.action_id || newId();
     forget(actionId);
     const action = { url, body: { ...body, action_id: actionId }, at: Date.now() };
     remember(action);
-    let result;
-    try {
-      result = await post(action);
-    } catch (error) {
-      retryLater();
-      throw new ActionError(
-        "The lab did not respond; your answer is kept and sent again when it is back.",
-        0,
-        true,
-      );
+    for (;;) {
+      let result = null;
+      try {
+        result = await post(action);
+      } catch (error) {
+        result = null;
+      }
+      if (result !== null && result.response.status < 500) {
+        forget(actionId);
+        const { response, data } = result;
+        if (!response.ok) {
+          throw new ActionError(
+            data.detail || `The lab responded ${response.status}.`,
+            response.status,
+            false,
+          );
+        }
+        return data;
+      }
+      const status = result === null ? 0 : result.response.status;
+      if (!options.onWait) {
+        retryLater();
+        throw new ActionError(keptMessage(result), status, true);
+      }
+      options.onWait(keptMessage(result));
+      await delay(RETRY_MS);
     }
-    const { response, data } = result;
-    if (response.status >= 500) {
-      retryLater();
-      const detail = (data.detail || `The lab responded ${response.status}`).replace(
-        /[.\s]*$/,
-        ".",
-      );
-      throw new ActionError(
-        `${detail} Your answer is kept and sent again.`,
-        response.status,
-        true,
-      );
-    }
-    forget(action.body.action_id);
-    if (!response.ok) {
-      throw new ActionError(
-        data.detail || `The lab responded ${response.status}.`,
-        response.status,
-        false,
-      );
-    }
-    return data;
   }
 
   // Send every waiting action, oldest first; stop at the first that fails

@@ -419,7 +419,9 @@
     setStatus(chooseStatus, "Training the setup with the remedy…", true);
     const body = { diagnosis, remedy, seed: failingRun.seed };
     try {
-      showChoice(await actlab.sendAction(`/api/scenarios/${encodeURIComponent(scenarioId)}/choose`, body));
+      const url = `/api/scenarios/${encodeURIComponent(scenarioId)}/choose`;
+      const onWait = (message) => setStatus(chooseStatus, message, true);
+      showChoice(await actlab.sendAction(url, body, { onWait }));
       setStatus(chooseStatus, "");
     } catch (error) {
       setStatus(chooseStatus, "");

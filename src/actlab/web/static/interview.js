@@ -137,14 +137,15 @@
     setRatingEnabled(root, false);
     try {
       const url = `/api/interview/${encodeURIComponent(id)}`;
-      showResult(root, await actlab.sendAction(url, body));
+      const onWait = (message) => showError(root, message);
+      const result = await actlab.sendAction(url, body, { onWait });
+      showError(root, "");
+      showResult(root, result);
       root.querySelector(`button[data-rating="${rating}"]`).classList.add("chosen");
       field(root, "answer").readOnly = true;
     } catch (error) {
       showError(root, error.message);
-      // An action kept for a retry is stored later, so rating again would
-      // count it twice.
-      if (!error.kept) setRatingEnabled(root, true);
+      setRatingEnabled(root, true);
     }
   }
 

@@ -10,13 +10,13 @@
       const result = await window.actlab.sendAction(
         `/api/lessons/${encodeURIComponent(lesson)}/sections/${encodeURIComponent(section)}/done`,
         {},
+        { onWait: (text) => (message.textContent = text) },
       );
       button.textContent = "Done ✓";
       message.textContent = `${result.sections_done} of ${result.sections_total} sections done`;
     } catch (error) {
       message.textContent = error.message;
-      // A kept action is sent again later, so the button stays done.
-      if (!error.kept) button.disabled = false;
+      button.disabled = false;
     }
   }
 

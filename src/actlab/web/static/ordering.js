@@ -261,7 +261,11 @@
     showMessages([]);
     checkButton.disabled = true;
     try {
-      showGrade(await actlab.sendAction(`/api/ordering/${encodeURIComponent(orderingId)}/answer`, { order }));
+      const url = `/api/ordering/${encodeURIComponent(orderingId)}/answer`;
+      const onWait = (message) => showMessages([message]);
+      const grade = await actlab.sendAction(url, { order }, { onWait });
+      showMessages([]);
+      showGrade(grade);
     } catch (error) {
       showMessages([error.message]);
     } finally {
