@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -982,3 +985,198 @@ def test_long_digit_cell_fails_fast():
     text = "a,b,y\n" + "1" * 100_000 + "x,2,0\n1,2,1\n"
     with pytest.raises(DataError, match="row 2"):
         data.load_csv(text, "y")
+
+
+# MNIST from local files. These tests write a handful of tiny images in each
+# format, so they test the parsers, not the real set.
+
+
+def _images(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+    return images, labels
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    header = bytes([0, 0, 0x08, array.ndim])
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def no_mnist(tmp_path, monkeypatch) -> Path:
+    """Point both MNIST places at empty folders; return scikit-learn's data home."""
+    home = tmp_path / "scikit_learn_data"
+    home.mkdir()
+    monkeypatch.delenv("ACTLAB_MNIST", raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    return home
+
+
+def _write_idx_folder(folder: Path, gzipped: bool) -> dict[str, np.ndarray]:
+    folder.mkdir()
+    x_train, y_train = _images(5, seed=1)
+    x_test, y_test = _images(3, seed=2)
+    arrays = {
+        "train-images-idx3-ubyte": x_train,
+        "train-labels-idx1-ubyte": y_train,
+        "t10k-images-idx3-ubyte": x_test,
+        "t10k-labels-idx1-ubyte": y_test,
+    }
+    for name, array in arrays.items():
+        content = _idx_bytes(array)
+        if gzipped:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(content))
+        else:
+            (folder / name).write_bytes(content)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def _check_mnist(expected: dict[str, np.ndarray]) -> None:
+    train, test = data.mnist()
+    for part, dataset in (("train", train), ("test", test)):
+        images = expected[f"x_{part}"]
+        assert dataset.X.shape == (len(images), 784)
+        assert dataset.name == "mnist"
+        assert dataset.n_classes == 10
+        np.testing.assert_allclose(dataset.X, images.reshape(len(images), -1) / 255)
+        np.testing.assert_array_equal(dataset.y, expected[f"y_{part}"])
+
+
+def test_mnist_npz_parser_small_file(no_mnist, tmp_path, monkeypatch):
+    x_train, y_train = _images(5, seed=1)
+    x_test, y_test = _images(3, seed=2)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    monkeypatch.setenv("ACTLAB_MNIST", str(path))
+
+    assert data.find_mnist() == data.MnistSource("npz", path)
+    _check_mnist(
+        {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    )
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_mnist_idx_parser_small_files(no_mnist, tmp_path, monkeypatch, gzipped):
+    folder = tmp_path / "idx"
+    expected = _write_idx_folder(folder, gzipped)
+    monkeypatch.setenv("ACTLAB_MNIST", str(folder))
+
+    assert data.find_mnist() == data.MnistSource("idx", folder)
+    _check_mnist(expected)
+
+
+def _write_openml_cache(home: Path, rows: list[str]) -> Path:
+    root = home / "openml" / "openml.org"
+    description = {
+        "data_set_description": {
+            "id": "554",
+            "name": "mnist_784",
+            "version": "1",
+            "file_id": "52667",
+            "url": "https://api.openml.org/data/v1/download/52667/mnist_784.arff",
+        }
+    }
+    info = root / "api" / "v1" / "json" / "data" / "554.gz"
+    info.parent.mkdir(parents=True)
+    info.write_bytes(gzip.compress(json.dumps(description).encode()))
+    header = [f"@ATTRIBUTE pixel{i} NUMERIC" for i in range(1, 785)]
+    arff = "\n".join(
+        [
+            "% a comment",
+            "@RELATION mnist_784",
+            *header,
+            "@ATTRIBUTE class {'0','1','2','3','4','5','6','7','8','9'}",
+            "@DATA",
+            *rows,
+        ]
+    )
+    archive = root / "data" / "v1" / "download" / "52667" / "mnist_784.arff.gz"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(gzip.compress(arff.encode()))
+    return archive
+
+
+def test_mnist_openml_cache_parser_small_file(no_mnist):
+    images, labels = _images(4, seed=3)
+    rows = [
+        ",".join(map(str, image.ravel())) + f",'{label}'"
+        for image, label in zip(images, labels, strict=True)
+    ]
+    archive = _write_openml_cache(no_mnist, rows)
+
+    source = data.find_mnist()
+    arrays = actlab.data._mnist.read_openml(source.path, train_size=3)
+
+    assert source == data.MnistSource("openml", archive)
+    np.testing.assert_array_equal(arrays["x_train"], images[:3].reshape(3, -1))
+    np.testing.assert_array_equal(arrays["y_train"], labels[:3])
+    np.testing.assert_array_equal(arrays["x_test"], images[3:].reshape(1, -1))
+    np.testing.assert_array_equal(arrays["y_test"], labels[3:])
+
+
+def test_mnist_not_found_names_places(no_mnist):
+    assert data.find_mnist() is None
+    with pytest.raises(data.MnistNotFoundError) as error:
+        data.mnist()
+
+    message = str(error.value)
+    assert "ACTLAB_MNIST (not set)" in message
+    assert str(no_mnist / "openml") in message
+    assert "mnist.npz" in message
+    assert "never downloads" in message
+
+
+def test_mnist_missing_env_path_rejected(no_mnist, tmp_path, monkeypatch):
+    monkeypatch.setenv("ACTLAB_MNIST", str(tmp_path / "nowhere.npz"))
+
+    with pytest.raises(data.MnistNotFoundError, match=r"nowhere\.npz, which does not"):
+        data.find_mnist()
+
+
+def test_mnist_folder_missing_idx_file(no_mnist, tmp_path, monkeypatch):
+    folder = tmp_path / "idx"
+    _write_idx_folder(folder, gzipped=True)
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    monkeypatch.setenv("ACTLAB_MNIST", str(folder))
+
+    with pytest.raises(data.MnistNotFoundError, match="lacks some of the IDX"):
+        data.find_mnist()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x01\x02", "no IDX header"),
+        (bytes([0, 0, 0x0D, 1]) + struct.pack(">I", 2), "type code 0x0d"),
+        (bytes([0, 0, 0x08, 2]) + struct.pack(">2I", 2, 3) + b"\x00" * 5, "5 values"),
+    ],
+)
+def test_idx_parser_rejects_bad_file(tmp_path, content, message):
+    path = tmp_path / "bad-idx1-ubyte"
+    path.write_bytes(content)
+
+    with pytest.raises(data.MnistFormatError, match=message):
+        actlab.data._mnist.read_idx(path)
+
+
+def test_npz_parser_names_missing_arrays(no_mnist, tmp_path, monkeypatch):
+    path = tmp_path / "mnist.npz"
+    images, labels = _images(2, seed=4)
+    np.savez(path, x_train=images, y_train=labels)
+    monkeypatch.setenv("ACTLAB_MNIST", str(path))
+
+    with pytest.raises(data.MnistFormatError, match="missing x_test, y_test"):
+        data.mnist()
+
+
+def test_npz_parser_rejects_bad_labels(no_mnist, tmp_path, monkeypatch):
+    path = tmp_path / "mnist.npz"
+    images, labels = _images(2, seed=5)
+    labels[0] = 12
+    np.savez(path, x_train=images, y_train=labels, x_test=images, y_test=labels)
+    monkeypatch.setenv("ACTLAB_MNIST", str(path))
+
+    with pytest.raises(data.MnistFormatError, match="integers 0 to 9"):
+        data.mnist()

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from actlab import experiments
-from actlab.experiments import ExperimentResult, run_experiment
+from actlab.experiments import ExperimentResult, dying, run_experiment
 from actlab.experiments.dying import DyingSettings, born_dead_formula
 from actlab.store import Store
 
@@ -46,6 +46,68 @@ def test_death_at_one_input_matches_formula(result):
             entry["at_one_input"], entry["formula"], strict=True
         ):
             assert abs(simulated - formula) < 0.1
+
+
+def test_formula_claim_judged_at_one_input(result):
+    claim = result.claims[1]
+
+    assert "dead at a given input" in claim.claim
+    assert claim.held is True
+    assert "dead at one input" in claim.measured
+    assert "below the formula" in claim.measured
+
+
+def _born_dead(at_one: list[float], over_inputs: list[float]) -> dict:
+    depths = list(range(1, len(at_one) + 1))
+    formula = [born_dead_formula(2, depth) for depth in depths]
+    entry = {"at_one_input": at_one, "formula": formula, "over_inputs": over_inputs}
+    return {"depths": depths, "networks": 2000, "inputs": 200, "widths": {"2": entry}}
+
+
+def test_formula_verdict_ignores_constant_output():
+    # At one input the share follows the formula; over all inputs it is far
+    # lower, as it should be, and that must not fail the claim.
+    formula = [born_dead_formula(2, depth) for depth in (1, 2, 3)]
+    claim = dying._formula_claim(_born_dead(formula, [0.0, 0.05, 0.2]))
+
+    assert claim.held is True
+    assert "0.388 below the formula" in claim.measured
+
+
+def test_formula_verdict_fails_off_formula():
+    claim = dying._formula_claim(_born_dead([0.25, 0.25, 0.25], [0.0, 0.0, 0.0]))
+
+    assert claim.held is False
+
+
+def test_table_puts_one_input_beside_formula(result):
+    table = result.tables[0]
+    born_dead = result.data["born_dead"]
+    inputs = result.settings["inputs"]
+
+    assert table.columns[1:4] == (
+        "N=2 dead at one input",
+        "N=2 formula",
+        f"N=2 constant over {inputs} inputs",
+    )
+    deepest = table.rows[-1]
+    entry = born_dead["widths"]["2"]
+    assert deepest[1] == round(entry["at_one_input"][-1], 3)
+    assert deepest[2] == round(entry["formula"][-1], 3)
+    assert deepest[3] == round(entry["over_inputs"][-1], 3)
+
+
+def test_table_orders_widths_numerically():
+    entry = {"at_one_input": [0.5], "formula": [0.5], "over_inputs": [0.1]}
+    born_dead = {
+        "depths": [1],
+        "networks": 100,
+        "inputs": 10,
+        "widths": {"10": entry, "2": entry},
+    }
+    columns = dying._born_dead_table(born_dead).columns
+
+    assert columns.index("N=2 formula") < columns.index("N=10 formula")
 
 
 def test_death_over_inputs_below_one_input(result):

@@ -6,10 +6,11 @@ import json
 import math
 import re
 
+import numpy as np
 import pytest
 
 from actlab import experiments
-from actlab.experiments import ExperimentResult, run_experiment
+from actlab.experiments import ExperimentResult, run_experiment, saturation
 from actlab.experiments.saturation import SaturationSettings, predicted_factor
 from actlab.store import Store
 
@@ -80,6 +81,58 @@ def test_top_layer_saturates_at_chance(result):
     for mean in last["layer_means"][:2]:
         assert abs(mean - 0.5) < 0.1
     assert last["error"] > 0.8
+
+
+@pytest.mark.slow
+def test_quick_top_layer_claim_not_held(result):
+    # Eight epochs move the top layer's mean towards 0 but leave its outputs
+    # above the saturation threshold, so the quick run cannot decide.
+    claim = result.claims[1]
+    last = result.data["curve"][-1]
+
+    assert last["top_low_share"] <= saturation.SATURATED_SHARE
+    assert claim.held is None
+    assert "more epochs are needed" in claim.measured
+
+
+@pytest.mark.slow
+def test_full_budget_saturates_top_layer():
+    settings = SaturationSettings()
+    train, _ = saturation._digits(settings.seed)
+    curve = saturation._train_saturating(settings, train)
+    chance = 1.0 - float(np.bincount(train.y).max()) / train.n_samples
+    claim = saturation._saturation_claim(curve, chance)
+
+    assert curve[-1]["top_low_share"] > 0.9
+    assert curve[0]["top_low_share"] < 0.1
+    assert claim.held is True
+
+
+def _curve(top_mean: float, low_share: float, error: float) -> list[dict]:
+    start = {"epoch": 0, "error": 0.9, "layer_means": [0.5, 0.5], "top_low_share": 0}
+    end = {
+        "epoch": 30,
+        "error": error,
+        "layer_means": [0.5, top_mean],
+        "top_low_share": low_share,
+    }
+    return [start, end]
+
+
+@pytest.mark.parametrize(
+    ("top_mean", "low_share", "error", "held"),
+    [
+        (0.08, 0.97, 0.90, True),
+        (0.20, 0.00, 0.90, None),
+        (0.30, 0.50, 0.90, None),
+        (0.08, 0.97, 0.40, False),
+        (0.60, 0.00, 0.90, False),
+    ],
+)
+def test_saturation_claim_needs_saturated_share(top_mean, low_share, error, held):
+    claim = saturation._saturation_claim(_curve(top_mean, low_share, error), 0.9)
+
+    assert claim.held is held
 
 
 @pytest.mark.slow

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from actlab import experiments
-from actlab.cli import _main
+from actlab.cli import _main, _run
 from actlab.experiments import report
 from actlab.experiments.cost import CostSettings
 from actlab.store import Store
@@ -198,3 +200,119 @@ def test_cli_report_from_store(tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 claims: 1 held, 0 did not hold, 0 not decided" in result.output
     assert (tmp_path / "rep" / "report.html").exists()
+
+
+def test_cli_report_rejects_quick_from_store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    result = CliRunner().invoke(
+        _main.cli,
+        ["report", "cost", "--quick", "--from-store", "--database-url", url],
+    )
+
+    assert result.exit_code == 2
+    assert "--quick and --from-store cannot be used together" in result.output
+    assert not (tmp_path / "actlab-report").exists()
+
+
+def test_cli_run_stores_quick_flag(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        _main.cli,
+        [
+            "run",
+            "cost",
+            "--quick",
+            "--no-figures",
+            "--set",
+            "size=5000",
+            "--out",
+            str(out),
+            "--database-url",
+            url,
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "quick preview settings)" in result.output
+    assert " 0.0 s" not in result.output
+    assert json.loads((out / "result.json").read_text())["quick"] is True
+    with Store.open(url) as store:
+        (run,) = store.experiment_runs("cost")
+    assert run.result["quick"] is True
+
+
+def test_full_run_not_marked_quick(cost_result):
+    full = experiments.run_experiment("cost", CostSettings(size=5_000, repeats=1))
+    same_as_quick = experiments.run_experiment("cost", CostSettings.quick())
+
+    assert full.quick is False
+    assert same_as_quick.quick is True
+    assert cost_result.quick is True
+
+
+def test_report_marks_quick_runs(cost_result, tmp_path):
+    full = dataclasses.replace(cost_result, quick=False)
+    html_path, markdown_path = report.write_report([cost_result], tmp_path / "q")
+    full_html, full_markdown = report.write_report([full], tmp_path / "f")
+
+    page, markdown = html_path.read_text(), markdown_path.read_text()
+    assert "1 of them used the quick preview settings" in page
+    assert "<td>cost (quick preview)</td>" in page
+    assert "with the quick preview settings" in page
+    assert "| cost (quick preview) |" in markdown
+    assert f"## {cost_result.title} (quick preview)" in markdown
+    assert "quick preview" not in full_html.read_text()
+    assert "with the full settings" in full_markdown.read_text()
+
+
+def test_print_result_keeps_brackets(cost_result):
+    claim = experiments.Claim("spread times E[g'(z)^2] per layer", "[b]1.0[/b]", True)
+    shown = dataclasses.replace(cost_result, claims=[claim])
+    console = Console(record=True, width=200)
+
+    _run.print_result(shown, console)
+
+    text = console.export_text()
+    assert "E[g'(z)^2]" in text
+    assert "[b]1.0[/b]" in text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (None, "unknown time"),
+        (0.00042, "0.42 ms"),
+        (0.0421, "42 ms"),
+        (0.9999, "1.0 s"),
+        (12.34, "12.3 s"),
+        (125.0, "2 min 5 s"),
+    ],
+)
+def test_format_seconds(seconds, shown):
+    assert report.format_seconds(seconds) == shown
+
+
+def test_cli_run_names_missing_mnist(tmp_path, monkeypatch):
+    monkeypatch.delenv("ACTLAB_MNIST", raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "empty"))
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    result = CliRunner().invoke(
+        _main.cli,
+        [
+            "run",
+            "speed",
+            "--quick",
+            "--set",
+            "dataset=mnist",
+            "--out",
+            str(tmp_path / "out"),
+            "--database-url",
+            url,
+        ],
+    )
+
+    assert result.exit_code == 1
+    assert "speed: MNIST not found" in result.output
+    assert "ACTLAB_MNIST" in result.output
+    assert "Traceback" not in result.output

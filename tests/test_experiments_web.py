@@ -8,6 +8,8 @@ import time
 import pytest
 
 from actlab import experiments
+from actlab.experiments.cost import CostSettings
+from actlab.store import Store
 
 
 def _finish(client, job: dict) -> dict:
@@ -103,6 +105,56 @@ def test_missing_run_falls_back_to_the_latest(client):
 
     assert page.status_code == 200
     assert "run 12345 of 'cost' not found" in html.unescape(page.text)
+
+
+def test_lab_figure_equals_cli_figure(client, tmp_path):
+    # The quick cost run times sigmoid, relu and tanh in that order, which
+    # sorting the keys would change, and with it the bars of the figure.
+    job = _run_cost(client)
+    stored = client.get(f"/api/experiments/runs/{job['run_id']}").json()["result"]
+    result = experiments.ExperimentResult.from_dict(stored)
+    (path,) = experiments.get("cost").plot(result, tmp_path)
+    figure = client.get(f"/experiments/runs/{job['run_id']}/figures/0.png")
+
+    assert list(stored["data"]["per_element"]) == ["sigmoid", "relu", "tanh"]
+    assert figure.content == path.read_bytes()
+
+
+def _store_cost(database_url: str, quick: bool, settings: CostSettings) -> int:
+    result = experiments.run_experiment("cost", settings, quick=quick)
+    with Store.open(database_url) as store:
+        return store.save_experiment(
+            "cost", result.to_dict(), result.started_at, result.seconds
+        )
+
+
+def test_quick_label_follows_stored_flag(client, database_url):
+    changed = CostSettings(size=5_000, repeats=1, activations=("relu", "sigmoid"))
+    quick_id = _store_cost(database_url, True, changed)
+    full_id = _store_cost(database_url, False, changed)
+    runs = {run["id"]: run for run in client.get("/api/experiments/cost/runs").json()}
+
+    assert runs[quick_id]["quick"] is True
+    assert runs[full_id]["quick"] is False
+    assert runs[full_id]["duration"].endswith(" ms")
+    quick_page = client.get(f"/experiments/cost?run={quick_id}").text
+    full_page = client.get(f"/experiments/cost?run={full_id}").text
+    assert "quick preview settings" in quick_page
+    assert "full settings" in full_page
+    assert f"Run {quick_id}</a>, " in full_page
+    assert "(quick preview)" in full_page
+
+
+def test_legacy_record_quick_from_settings(client, database_url):
+    result = experiments.run_experiment("cost", quick=True).to_dict()
+    del result["quick"]
+    with Store.open(database_url) as store:
+        store.save_experiment(
+            "cost", result, experiments.ExperimentResult.from_dict(result).started_at, 1
+        )
+    (run,) = client.get("/api/experiments/cost/runs").json()
+
+    assert run["quick"] is True
 
 
 @pytest.mark.browser

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
@@ -85,7 +86,14 @@ def _typed(name: str, text: str, default: Any) -> Any:
         ) from None
 
 
-def run_with_progress(name: str, settings: Any, store: Any) -> Any:
+def run_with_progress(name: str, settings: Any, store: Any, quick: bool = False) -> Any:
+    """Run experiment ``name`` with a progress bar on a terminal and return it.
+
+    ``settings`` None means the defaults, or the quick settings when ``quick``.
+    Data that the settings name but that is missing or unreadable, such as
+    MNIST for ``speed``, raises a ``ClickException`` with the loader's message.
+    """
+    from ..data import MnistFormatError, MnistNotFoundError
     from ..experiments import run_experiment
 
     console = Console(stderr=True)
@@ -98,14 +106,26 @@ def run_with_progress(name: str, settings: Any, store: Any) -> Any:
         def report(step: str, done: float) -> None:
             bar.update(task, completed=done, description=f"{name}: {step}")
 
-        return run_experiment(name, settings, progress=report, store=store)
+        try:
+            return run_experiment(
+                name, settings, progress=report, store=store, quick=quick
+            )
+        except (MnistNotFoundError, MnistFormatError) as error:
+            raise click.ClickException(f"{name}: {error}") from None
 
 
 def print_result(result: Any, console: Console) -> None:
-    """Print an experiment's claims and tables."""
-    from ..experiments.report import VERDICTS
+    """Print an experiment's claims and tables.
 
-    console.print(f"[bold]{result.title}[/bold] ({result.seconds:.1f} s)")
+    Every text is escaped, because a claim such as ``E[g'(z)^2]`` would
+    otherwise be read as rich markup and lose its brackets.
+    """
+    from ..experiments.report import QUICK_LABEL, VERDICTS, format_seconds
+
+    about = format_seconds(result.seconds)
+    if result.quick:
+        about += f", {QUICK_LABEL} settings"
+    console.print(f"[bold]{escape(result.title)}[/bold] ({escape(about)})")
     claims = Table(
         box=box.SIMPLE_HEAD, show_edge=False, title="claims", title_justify="left"
     )
@@ -114,18 +134,20 @@ def print_result(result: Any, console: Console) -> None:
     for claim in result.claims:
         style = VERDICT_STYLES[claim.held]
         claims.add_row(
-            claim.claim, claim.measured, f"[{style}]{VERDICTS[claim.held]}[/]"
+            escape(claim.claim),
+            escape(claim.measured),
+            f"[{style}]{VERDICTS[claim.held]}[/]",
         )
     console.print(claims)
     for table in result.tables:
         shown = Table(
             box=box.SIMPLE_HEAD,
             show_edge=False,
-            title=table.title,
+            title=escape(table.title),
             title_justify="left",
         )
         for column in table.columns:
-            shown.add_column(str(column))
+            shown.add_column(escape(str(column)))
         for row in table.rows:
             shown.add_row(*(_cell(value) for value in row))
         console.print(shown)
@@ -134,7 +156,7 @@ def print_result(result: Any, console: Console) -> None:
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
-    return "" if value is None else str(value)
+    return "" if value is None else escape(str(value))
 
 
 def _make_folder(folder: Path) -> None:
@@ -191,7 +213,7 @@ def run_command(
     out = out or Path("actlab-results") / name
     _make_folder(out)
     with open_store(database_url) as store:
-        result = run_with_progress(name, settings, store)
+        result = run_with_progress(name, settings, store, quick=quick)
     console = Console()
     print_result(result, console)
     out.mkdir(parents=True, exist_ok=True)
@@ -210,7 +232,8 @@ def run_command(
 @click.option(
     "--from-store",
     is_flag=True,
-    help="Report each experiment's latest stored run instead of running it again.",
+    help="Report each experiment's latest stored run instead of running it again; "
+    "the report marks the runs that used the quick settings.",
 )
 @click.option(
     "--out",
@@ -228,9 +251,16 @@ def report_command(
     database_url: str | None,
 ) -> None:
     """Run experiments NAMES (default: all); write an HTML and a Markdown report."""
-    from ..experiments import ExperimentResult, get
+    from ..experiments import ExperimentResult
     from ..experiments.report import VERDICTS, claim_rows, write_report
 
+    if quick and from_store:
+        raise click.UsageError(
+            "--quick and --from-store cannot be used together: --from-store "
+            "reports the stored runs with the settings they ran with, and marks "
+            "quick ones in the report. Leave out --quick, or leave out "
+            "--from-store to run the quick settings now."
+        )
     chosen = list(dict.fromkeys(names)) or _experiment_names()
     _make_folder(out)
     results = []
@@ -245,9 +275,7 @@ def report_command(
                     )
                 results.append(ExperimentResult.from_dict(runs[0].result))
                 continue
-            experiment = get(name)
-            settings = experiment.settings.quick() if quick else experiment.settings()
-            results.append(run_with_progress(name, settings, store))
+            results.append(run_with_progress(name, None, store, quick=quick))
     html_path, markdown_path = write_report(results, out)
     console = Console()
     verdicts = [claim.held for _, claim in claim_rows(results)]
@@ -255,4 +283,10 @@ def report_command(
         f"{verdicts.count(value)} {VERDICTS[value]}" for value in (True, False, None)
     )
     console.print(f"{len(verdicts)} claims: {counts}")
+    quick_runs = [result.name for result in results if result.quick]
+    if quick_runs:
+        console.print(
+            f"{len(quick_runs)} of {len(results)} runs used the quick preview "
+            f"settings: {', '.join(quick_runs)}"
+        )
     console.print(f"wrote {html_path} and {markdown_path}")

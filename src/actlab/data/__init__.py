@@ -28,6 +28,13 @@ from ._demand import (
     hidden_quantities,
     top_seller_probability,
 )
+from ._mnist import (
+    MnistFormatError,
+    MnistNotFoundError,
+    MnistSource,
+    find_mnist,
+    mnist,
+)
 from ._params import MAX_NOISE, MAX_POINTS
 from ._playground import blobs, circle, gauss, multigauss, plane, spiral, xor
 
@@ -44,6 +51,9 @@ __all__ = [
     "DataError",
     "Dataset",
     "Kind",
+    "MnistFormatError",
+    "MnistNotFoundError",
+    "MnistSource",
     "Standardiser",
     "Task",
     "blobs",
@@ -53,11 +63,13 @@ __all__ = [
     "demand",
     "diabetes",
     "digits",
+    "find_mnist",
     "gauss",
     "hidden_quantities",
     "iris",
     "load",
     "load_csv",
+    "mnist",
     "multigauss",
     "names",
     "plane",

@@ -66,6 +66,8 @@ class ExperimentResult:
     versions: dict[str, str] = field(default_factory=dict)
     started_at: datetime | None = None
     seconds: float | None = None
+    quick: bool = False
+    """Whether the run used the experiment's small preview settings (``quick()``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready values."""
@@ -85,7 +87,23 @@ class ExperimentResult:
         ]
         if isinstance(values.get("started_at"), str):
             values["started_at"] = datetime.fromisoformat(values["started_at"])
+        values["quick"] = is_quick(values)
         return cls(**values)
+
+
+def is_quick(result: Mapping[str, Any]) -> bool:
+    """Return whether a stored result (``to_dict`` values) came from a quick run.
+
+    Results stored before the ``quick`` flag existed count as quick when their
+    settings equal the experiment's ``quick()`` settings.
+    """
+    if "quick" in result:
+        return bool(result["quick"])
+    try:
+        experiment = get(str(result.get("name")))
+    except KeyError:
+        return False
+    return result.get("settings") == settings_dict(experiment.settings.quick())
 
 
 def _plain(value: Any) -> Any:
@@ -205,7 +223,10 @@ def run_experiment(
     """Run experiment ``name`` and return its result, stored in ``store`` if given.
 
     ``settings`` defaults to the experiment's defaults, or to its ``quick()``
-    settings when ``quick`` is True.
+    settings when ``quick`` is True. With ``settings`` given, ``quick`` states
+    that they were derived from ``quick()``, as ``actlab run --quick --set``
+    does. The result's ``quick`` flag is set in either case, and also when
+    ``settings`` equal ``quick()``.
     """
     experiment = get(name)
     if settings is None:
@@ -216,9 +237,11 @@ def run_experiment(
             f"{experiment.settings.__name__}, got {type(settings).__name__}"
         )
     check_settings(settings)
+    quick = quick or settings == experiment.settings.quick()
     started_at = datetime.now(UTC)
     start = time.perf_counter()
     result = experiment.run(settings, progress)
+    result.quick = quick
     result.started_at = started_at
     result.seconds = time.perf_counter() - start
     result.versions = versions()

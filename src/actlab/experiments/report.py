@@ -19,6 +19,9 @@ from ._framework import Claim, ExperimentResult, Table
 
 VERDICTS = {True: "held", False: "did not hold", None: "not decided"}
 
+QUICK_LABEL = "quick preview"
+"""How a run with an experiment's small ``quick()`` settings is labelled."""
+
 _STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 1000px; margin: 2rem auto;
        padding: 0 1rem; color: #1d1d1f; }
@@ -32,14 +35,39 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .not-decided { color: #7a5c00; font-weight: 600; }
 img { max-width: 100%; border: 1px solid #ddd; }
 .meta { color: #555; font-size: 0.9rem; }
+.quick { color: #7a5c00; font-size: 0.8em; font-weight: normal; }
 """
 
 
 def claim_rows(
     results: Sequence[ExperimentResult],
 ) -> list[tuple[str, Claim]]:
-    """Return ``(experiment name, claim)`` for every claim, in result order."""
-    return [(result.name, claim) for result in results for claim in result.claims]
+    """Return ``(experiment, claim)`` for every claim, in result order.
+
+    The experiment is its name, followed by ``(quick preview)`` for a run with
+    the quick settings.
+    """
+    return [(_label(result), claim) for result in results for claim in result.claims]
+
+
+def format_seconds(seconds: float | None) -> str:
+    """Return a duration for people: milliseconds under a second, else seconds.
+
+    >>> format_seconds(0.0042), format_seconds(0.25), format_seconds(75.0)
+    ('4.2 ms', '250 ms', '1 min 15 s')
+    """
+    if seconds is None:
+        return "unknown time"
+    # The bounds sit half a digit below each unit's step, so no duration is
+    # shown as "1000 ms" or "60.0 s".
+    if seconds < 0.00995:
+        return f"{seconds * 1000:.2g} ms"
+    if seconds < 0.9995:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
 
 
 def write_report(
@@ -73,8 +101,7 @@ def _html(results: Sequence[ExperimentResult], figures: dict[str, list[Path]]) -
         "<title>actlab report</title>",
         f"<style>{_STYLE}</style></head><body>",
         "<h1>actlab report</h1>",
-        f'<p class="meta">Written {_now()} from {len(results)} experiment run(s) '
-        "on this machine.</p>",
+        f'<p class="meta">{escape(_written(results))}</p>',
         "<h2>Claims</h2>",
         _html_table(
             ("experiment", "claim", "what we measured", "held?"),
@@ -86,7 +113,10 @@ def _html(results: Sequence[ExperimentResult], figures: dict[str, list[Path]]) -
         ),
     ]
     for result in results:
-        parts.append(f'<h2 id="{escape(result.name)}">{escape(result.title)}</h2>')
+        title = escape(result.title)
+        if result.quick:
+            title += f' <span class="quick">({QUICK_LABEL})</span>'
+        parts.append(f'<h2 id="{escape(result.name)}">{title}</h2>')
         parts.append(f'<p class="meta">{escape(_meta(result))}</p>')
         for table in result.tables:
             parts.append(f"<h3>{escape(table.title)}</h3>")
@@ -135,7 +165,7 @@ def _markdown(
     lines = [
         "# actlab report",
         "",
-        f"Written {_now()} from {len(results)} experiment run(s) on this machine.",
+        _written(results),
         "",
         "## Claims",
         "",
@@ -148,7 +178,8 @@ def _markdown(
         ),
     ]
     for result in results:
-        lines += ["", f"## {result.title}", "", _meta(result), ""]
+        title = f"{result.title} ({QUICK_LABEL})" if result.quick else result.title
+        lines += ["", f"## {title}", "", _meta(result), ""]
         for table in result.tables:
             lines += [
                 f"### {table.title}",
@@ -177,10 +208,25 @@ def _markdown_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) ->
 # --- shared --------------------------------------------------------------------
 
 
+def _label(result: ExperimentResult) -> str:
+    return f"{result.name} ({QUICK_LABEL})" if result.quick else result.name
+
+
+def _written(results: Sequence[ExperimentResult]) -> str:
+    text = f"Written {_now()} from {len(results)} experiment run(s) on this machine."
+    quick = sum(result.quick for result in results)
+    if quick:
+        text += (
+            f" {quick} of them used the quick preview settings, which are smaller "
+            "than the full settings, so their numbers are rougher and some of "
+            "their claims cannot be decided. Leave out --quick to run the full "
+            "settings."
+        )
+    return text
+
+
 def _meta(result: ExperimentResult) -> str:
-    seconds = (
-        f"{result.seconds:.1f} s" if result.seconds is not None else "unknown time"
-    )
+    settings = "the quick preview settings" if result.quick else "the full settings"
     started = (
         result.started_at.isoformat(timespec="seconds") if result.started_at else "?"
     )
@@ -188,7 +234,10 @@ def _meta(result: ExperimentResult) -> str:
         f"{name} {version}" for name, version in result.versions.items()
     )
     seeds = ", ".join(str(seed) for seed in result.seeds)
-    return f"Ran {started} for {seconds}; seeds {seeds}; {versions}."
+    return (
+        f"Ran {started} for {format_seconds(result.seconds)} with {settings}; "
+        f"seeds {seeds}; {versions}."
+    )
 
 
 def _number(value: object) -> str:
@@ -205,4 +254,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-__all__ = ["VERDICTS", "Table", "claim_rows", "write_report"]
+__all__ = [
+    "QUICK_LABEL",
+    "VERDICTS",
+    "Table",
+    "claim_rows",
+    "format_seconds",
+    "write_report",
+]

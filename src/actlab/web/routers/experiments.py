@@ -7,11 +7,12 @@ polls its job until the result is in the store.
 
 from __future__ import annotations
 
-import functools
+import json
 import logging
 import tempfile
 import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from actlab import experiments
-from actlab.experiments.report import VERDICTS
+from actlab.experiments.report import QUICK_LABEL, VERDICTS, format_seconds
 from actlab.store import ExperimentRunRecord, Store, UnknownItemError
 
 from ..deps import StoreDep
@@ -52,6 +53,7 @@ class RunSummary(BaseModel):
     name: str
     started_at: datetime
     seconds: float
+    duration: str = Field(description="the run's time for people, e.g. '85 ms'")
     quick: bool = Field(description="whether the run used the small preview settings")
     claims: list[ClaimOut]
 
@@ -156,16 +158,13 @@ def _claims(result: dict[str, Any]) -> list[ClaimOut]:
 
 
 def _summary(run: ExperimentRunRecord) -> RunSummary:
-    experiment = experiments.get(run.name)
-    quick = run.result.get("settings") == experiments.settings_dict(
-        experiment.settings.quick()
-    )
     return RunSummary(
         id=run.id,
         name=run.name,
         started_at=run.started_at,
         seconds=run.seconds,
-        quick=quick,
+        duration=format_seconds(run.seconds),
+        quick=experiments.is_quick(run.result),
         claims=_claims(run.result),
     )
 
@@ -244,20 +243,25 @@ def start_run(
         jobs.jobs[job.id] = job
     settings = experiment.settings.quick() if body.quick else experiment.settings()
     thread = threading.Thread(
-        target=_run_job, args=(job, settings, store), daemon=True, name=f"run-{name}"
+        target=_run_job,
+        args=(job, settings, body.quick, store),
+        daemon=True,
+        name=f"run-{name}",
     )
     thread.start()
     logger.info("started run %s of experiment %s", job.id, name)
     return job.out()
 
 
-def _run_job(job: _Job, settings: Any, store: Store) -> None:
+def _run_job(job: _Job, settings: Any, quick: bool, store: Store) -> None:
     def report(step: str, done: float) -> None:
         with job.lock:
             job.step, job.done = step, min(max(done, 0.0), 1.0)
 
     try:
-        result = experiments.run_experiment(job.name, settings, progress=report)
+        result = experiments.run_experiment(
+            job.name, settings, progress=report, quick=quick
+        )
         run_id = store.save_experiment(
             job.name, result.to_dict(), result.started_at, result.seconds
         )
@@ -286,20 +290,40 @@ def read_job(job_id: str, request: Request) -> JobOut | JSONResponse:
 # --- figures -------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=32)
-def _figure_bytes(name: str, run_id: int, result_json: str) -> tuple[bytes, ...]:
-    import json
+FIGURE_CACHE_SIZE = 32
+"""How many runs' drawn figures the server keeps in memory."""
 
-    result = experiments.ExperimentResult.from_dict(json.loads(result_json))
+_figure_cache: OrderedDict[tuple[str, int, str], tuple[bytes, ...]] = OrderedDict()
+_figure_cache_lock = threading.Lock()
+
+
+def draw_figures(run: ExperimentRunRecord) -> tuple[bytes, ...]:
+    """Draw a stored run's figures with its experiment's ``plot``; return the PNGs.
+
+    The result reaches ``plot`` with its keys in the order they were stored,
+    as ``actlab run`` and ``actlab report`` pass it, because several plots
+    take the order of bars, lines and colours from it.
+    """
+    result = experiments.ExperimentResult.from_dict(run.result)
     with tempfile.TemporaryDirectory() as folder:
-        paths = experiments.get(name).plot(result, Path(folder))
+        paths = experiments.get(run.name).plot(result, Path(folder))
         return tuple(path.read_bytes() for path in paths)
 
 
 def _figures(run: ExperimentRunRecord) -> tuple[bytes, ...]:
-    import json
-
-    return _figure_bytes(run.name, run.id, json.dumps(run.result, sort_keys=True))
+    # The sorted JSON is only the cache key: it changes when the stored
+    # result does, whatever the order of its keys.
+    key = (run.name, run.id, json.dumps(run.result, sort_keys=True))
+    with _figure_cache_lock:
+        if key in _figure_cache:
+            _figure_cache.move_to_end(key)
+            return _figure_cache[key]
+    figures = draw_figures(run)
+    with _figure_cache_lock:
+        _figure_cache[key] = figures
+        while len(_figure_cache) > FIGURE_CACHE_SIZE:
+            _figure_cache.popitem(last=False)
+    return figures
 
 
 @router.get(
@@ -363,6 +387,9 @@ def experiment_page(
         "result": result,
         "claims": _claims(chosen.result) if chosen else [],
         "figures": range(len(_figures(chosen))) if chosen else range(0),
+        "duration": format_seconds(chosen.seconds) if chosen else "",
+        "quick": experiments.is_quick(chosen.result) if chosen else False,
+        "quick_label": QUICK_LABEL,
         "message": message,
     }
     return templates.TemplateResponse(request, "experiment.html", context)
