@@ -8,7 +8,7 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from actlab import __version__, activations
+from actlab import __version__, activations, experiments
 from actlab.cli._main import cli
 
 SMALL = ["--hidden", "16,16", "--epochs", "8", "--seeds", "1"]
@@ -149,3 +149,13 @@ def test_serve_rejects_bad_port(runner):
     result = runner.invoke(cli, ["serve", "--port", "70000"])
     assert result.exit_code == 2
     assert "70000" in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_help_lists_experiments(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Experiments:" in result.output
+    for name in experiments.names():
+        assert f"  {name} " in result.output

@@ -41,6 +41,22 @@ class _ExperimentName(click.ParamType):
         return value
 
 
+class _ExperimentCommand(click.Command):
+    """A command whose help ends with the experiments and their titles.
+
+    The list is read from the registry when the help is shown, so that
+    starting the CLI does not import the experiments.
+    """
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ..experiments import get
+
+        rows = [(name, get(name).title) for name in _experiment_names()]
+        with formatter.section("Experiments"):
+            formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
 def parse_overrides(settings_type: type, pairs: tuple[str, ...]) -> dict[str, Any]:
     """Turn ``NAME=VALUE`` pairs into settings fields, typed like their defaults."""
     defaults = settings_type()
@@ -170,7 +186,7 @@ def _make_folder(folder: Path) -> None:
         ) from None
 
 
-@click.command("run")
+@click.command("run", cls=_ExperimentCommand)
 @click.argument("name", type=_ExperimentName())
 @click.option(
     "--quick", is_flag=True, help="Run the small settings meant for previews."
@@ -224,7 +240,7 @@ def run_command(
     console.print("wrote " + ", ".join(str(path) for path in written))
 
 
-@click.command("report")
+@click.command("report", cls=_ExperimentCommand)
 @click.argument("names", nargs=-1, type=_ExperimentName())
 @click.option(
     "--quick", is_flag=True, help="Run the small settings meant for previews."
