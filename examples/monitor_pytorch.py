@@ -2,7 +2,10 @@
 
 With ``--dead-relus`` the first layer's biases start at -4, so most of its
 ReLUs output 0 on every example, and the monitor warns about the layer.
-With ``--database-url`` the run is logged for the lab's Monitor page::
+With ``--functional`` the network calls ``F.relu`` in its ``forward`` in place
+of ``nn.ReLU`` modules, and the monitor names each call site, such as
+``FunctionalMLP:relu``. With ``--database-url`` the run is logged for the
+lab's Monitor page::
 
     python examples/monitor_pytorch.py --dead-relus --database-url sqlite:///runs.db
     actlab serve --database-url sqlite:///runs.db    # then open /monitor
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 import torch
+import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -25,18 +29,38 @@ from actlab.store import StoreError
 DEAD_BIAS = -4.0
 
 
-def build_model(dead_relus: bool) -> nn.Sequential:
+class FunctionalMLP(nn.Module):
+    """A 64-64-64-10 network that calls ``F.relu`` in ``forward``."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden1 = nn.Linear(64, 64)
+        self.hidden2 = nn.Linear(64, 64)
+        self.output = nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.hidden1(x))
+        x = F.relu(self.hidden2(x))
+        return self.output(x)
+
+
+def build_model(dead_relus: bool, functional: bool) -> nn.Module:
     """Return a 64-64-64-10 ReLU network, with dying first-layer ReLUs if asked."""
-    model = nn.Sequential(
-        nn.Linear(64, 64),
-        nn.ReLU(),
-        nn.Linear(64, 64),
-        nn.ReLU(),
-        nn.Linear(64, 10),
-    )
+    if functional:
+        model = FunctionalMLP()
+        first = model.hidden1
+    else:
+        model = nn.Sequential(
+            nn.Linear(64, 64),
+            nn.ReLU(),
+            nn.Linear(64, 64),
+            nn.ReLU(),
+            nn.Linear(64, 10),
+        )
+        first = model[0]
     if dead_relus:
         with torch.no_grad():
-            model[0].bias.fill_(DEAD_BIAS)
+            first.bias.fill_(DEAD_BIAS)
     return model
 
 
@@ -76,13 +100,18 @@ def main() -> None:
         action="store_true",
         help=f"start the first layer's biases at {DEAD_BIAS:g} so its ReLUs die",
     )
+    parser.add_argument(
+        "--functional",
+        action="store_true",
+        help="call F.relu in forward instead of using nn.ReLU modules",
+    )
     parser.add_argument("--epochs", type=int, default=5, help="passes over the data")
     parser.add_argument("--batch-size", type=int, default=64, help="examples per step")
     parser.add_argument("--seed", type=int, default=0, help="seed of torch's RNG")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
-    model = build_model(args.dead_relus)
+    model = build_model(args.dead_relus, args.functional)
     try:
         monitor = Monitor(model, run=args.run, store=args.database_url).attach()
     except (ValueError, StoreError) as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 import subprocess
 import sys
@@ -10,13 +11,20 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from actlab import activations, diagnostics
 from actlab.errors import ActlabWarning
-from actlab.monitor import MEAN_STD_ACTIVATIONS, RECOGNISED_ACTIVATIONS, Monitor
+from actlab.monitor import (
+    MEAN_STD_ACTIVATIONS,
+    MEAN_STD_FUNCTIONS,
+    RECOGNISED_ACTIVATIONS,
+    RECOGNISED_FUNCTIONS,
+    Monitor,
+)
 from actlab.store import Store
 
 # Thresholds that no fraction exceeds, for tests about something else.
@@ -283,21 +291,6 @@ def test_custom_module_gets_one_layer_per_use():
     assert record["weights"][1]["grad_norm"] > 0
 
 
-def test_functional_activations_warn_at_attach():
-    class Functional(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.linear = nn.Linear(3, 3)
-
-        def forward(self, x):
-            return torch.relu(self.linear(x))
-
-    monitor = Monitor(Functional())
-    with pytest.warns(ActlabWarning, match="functional calls such as torch.relu"):
-        monitor.attach()
-    monitor.detach()
-
-
 def test_eval_mode_forwards_are_left_out():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
     with Monitor(model, **QUIET) as monitor:
@@ -396,6 +389,509 @@ def test_summary_before_any_step():
     assert "0 recorded of 0 steps" in monitor.summary()
 
 
+# --- functional activations ------------------------------------------------------
+
+
+class FunctionalMLP(nn.Module):
+    """The network of ``mlp()``, with the same weights, calling ``activation``."""
+
+    def __init__(self, activation=F.relu, width: int = 32):
+        super().__init__()
+        torch.manual_seed(0)
+        self.first = nn.Linear(64, width)
+        self.second = nn.Linear(width, width)
+        self.out = nn.Linear(width, 10)
+        self.activation = activation
+
+    def forward(self, x):
+        x = self.activation(self.first(x))
+        x = self.activation(self.second(x))
+        return self.out(x)
+
+
+def function_mode_stack() -> list:
+    return torch.overrides._get_current_function_mode_stack()
+
+
+def test_functional_dead_relus_warn(digits):
+    x, y = digits
+    model = FunctionalMLP(F.relu)
+    with torch.no_grad():
+        model.first.bias.fill_(-20.0)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with Monitor(model, dead_threshold=0.1) as monitor:
+            train(model, monitor, x, y, steps=15)
+
+    layers = [entry["layer"] for entry in monitor.history[0]["activations"]]
+    assert layers == ["FunctionalMLP:relu", "FunctionalMLP:relu#2"]
+    assert min(dead_fractions(monitor, "FunctionalMLP:relu")) > 0.1
+    messages = [m for m in actlab_warnings(caught) if "'FunctionalMLP:relu'" in m]
+    assert len(messages) == 1
+    assert "dead" in messages[0]
+    assert "10%" in messages[0]
+
+
+def test_functional_tanh_saturates_with_large_weights(digits):
+    x, y = digits
+    model = FunctionalMLP(torch.tanh)
+    with torch.no_grad():
+        model.first.weight.mul_(100.0)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with Monitor(model, saturated_threshold=0.5) as monitor:
+            train(model, monitor, x, y, steps=3)
+
+    first = monitor.history[0]["activations"][0]
+    assert first["layer"] == "FunctionalMLP:tanh"
+    assert first["activation"] == "tanh"
+    assert first["saturated_fraction"] > 0.5
+    assert first["dead_fraction"] is None
+    messages = [m for m in actlab_warnings(caught) if "'FunctionalMLP:tanh'" in m]
+    assert len(messages) == 1
+    assert "saturated" in messages[0]
+
+
+def test_functional_fractions_match_direct_computation(digits):
+    x, _ = digits
+    model = FunctionalMLP(torch.tanh)
+    with torch.no_grad():
+        model.first.bias.copy_(torch.linspace(-8.0, 8.0, 32))
+    batch = x[:200]
+
+    with Monitor(model, **QUIET) as monitor:
+        model(batch)
+        record = monitor.step()
+
+    tanh = activations.get("tanh")
+    with torch.no_grad():
+        z1 = model.first(batch)
+        z2 = model.second(torch.tanh(z1))
+    for entry, z in zip(record["activations"], (z1, z2), strict=True):
+        expected = diagnostics.saturated_fraction(z.numpy(), tanh)
+        assert entry["saturated_fraction"] == pytest.approx(expected)
+        assert entry["units"] == 32
+        assert entry["examples"] == 200
+        hidden = torch.tanh(z)
+        assert entry["mean"] == pytest.approx(hidden.mean().item(), abs=1e-6)
+        assert entry["std"] == pytest.approx(hidden.std(correction=0).item(), rel=1e-5)
+    first = record["activations"][0]["saturated_fraction"]
+    assert 0 < first < 1
+
+
+def test_functional_and_module_records_agree(digits):
+    x, y = digits
+    modules, functional = mlp(), FunctionalMLP(F.relu)
+    with torch.no_grad():
+        modules[0].bias.add_(-1.5)
+        functional.first.bias.add_(-1.5)
+
+    monitors = []
+    for model in (modules, functional):
+        with Monitor(model, **QUIET) as monitor:
+            train(model, monitor, x, y, steps=4)
+        monitors.append(monitor)
+
+    for ours, theirs in zip(monitors[0].history, monitors[1].history, strict=True):
+        names = [entry["layer"] for entry in ours["activations"]]
+        assert names == ["1", "3"]
+        pairs = zip(ours["activations"], theirs["activations"], strict=True)
+        for module_entry, call_entry in pairs:
+            assert call_entry["units"] == module_entry["units"]
+            assert call_entry["examples"] == module_entry["examples"]
+            assert call_entry["dead_fraction"] == module_entry["dead_fraction"]
+            assert call_entry["mean"] == pytest.approx(module_entry["mean"])
+            assert call_entry["std"] == pytest.approx(module_entry["std"])
+    assert max(dead_fractions(monitors[0], "1")) > 0
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU, nn.GELU, nn.Sigmoid, nn.Tanh])
+def test_activation_modules_count_once(activation):
+    model = mlp(activation)
+    with Monitor(model, **QUIET) as monitor:
+        model(torch.randn(16, 64)).sum().backward()
+        record = monitor.step()
+
+    assert [entry["layer"] for entry in record["activations"]] == ["1", "3"]
+    assert [entry["module"] for entry in record["activations"]] == [
+        activation.__name__
+    ] * 2
+    assert all(entry["examples"] == 16 for entry in record["activations"])
+
+
+def transformer_layer(**options) -> nn.TransformerEncoderLayer:
+    torch.manual_seed(6)
+    return nn.TransformerEncoderLayer(
+        d_model=16,
+        nhead=2,
+        dim_feedforward=24,
+        dropout=0.0,
+        batch_first=True,
+        **options,
+    )
+
+
+def test_transformer_layer_records_feed_forward_relu():
+    layer = transformer_layer()
+    with torch.no_grad():
+        # Eight of the 24 feed-forward units can never be positive.
+        layer.linear1.bias[:8] = -50.0
+    src = torch.randn(4, 5, 16)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with Monitor(layer, dead_threshold=0.1) as monitor:
+            assert layer.training
+            layer(src).sum().backward()
+            record = monitor.step()
+
+    assert len(record["activations"]) == 1
+    entry = record["activations"][0]
+    assert entry["layer"] == "TransformerEncoderLayer:relu"
+    assert entry["module"] == "TransformerEncoderLayer"
+    assert entry["activation"] == "relu"
+    assert entry["units"] == 24
+    assert entry["examples"] == 4 * 5
+    with torch.no_grad():
+        attended = layer.self_attn(src, src, src, need_weights=False)[0]
+        z = layer.linear1(layer.norm1(src + attended))
+    expected = diagnostics.dead_fraction(
+        z.reshape(-1, 24).numpy(), activations.get("relu")
+    )
+    assert expected >= 8 / 24
+    assert entry["dead_fraction"] == pytest.approx(expected)
+    assert entry["mean"] == pytest.approx(torch.relu(z).mean().item(), rel=1e-5)
+    messages = actlab_warnings(caught)
+    assert len(messages) == 1
+    assert "'TransformerEncoderLayer:relu'" in messages[0]
+    weights = [entry["layer"] for entry in record["weights"]]
+    assert weights == ["self_attn.out_proj", "linear1", "linear2"]
+    assert function_mode_stack() == []
+
+
+def test_transformer_encoder_names_each_layer():
+    encoder = nn.TransformerEncoder(
+        transformer_layer(activation="gelu"), num_layers=2, enable_nested_tensor=False
+    )
+    with Monitor(encoder, **QUIET) as monitor:
+        encoder(torch.randn(3, 7, 16)).sum().backward()
+        record = monitor.step()
+
+    entries = record["activations"]
+    assert [entry["layer"] for entry in entries] == ["layers.0:gelu", "layers.1:gelu"]
+    assert all(entry["activation"] == "gelu" for entry in entries)
+    assert all(entry["units"] == 24 for entry in entries)
+    assert all(entry["examples"] == 21 for entry in entries)
+
+
+def test_transformer_activation_module_units_are_features():
+    layer = transformer_layer(activation=nn.GELU())
+    with Monitor(layer, **QUIET) as monitor:
+        layer(torch.randn(3, 7, 16))
+        record = monitor.step()
+
+    assert [entry["layer"] for entry in record["activations"]] == ["activation"]
+    assert record["activations"][0]["units"] == 24
+    assert record["activations"][0]["examples"] == 21
+
+
+def test_functional_conv_channels_are_units():
+    class ConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 6, 3)
+
+        def forward(self, x):
+            return F.relu(self.conv(x))
+
+    model = ConvNet()
+    with Monitor(model, **QUIET) as monitor:
+        model(torch.randn(4, 1, 8, 8))
+        record = monitor.step()
+
+    relu = record["activations"][0]
+    assert relu["units"] == 6
+    assert relu["examples"] == 4 * 6 * 6
+
+
+# Arguments after z for the functions that need them.
+EXTRA_ARGUMENTS = {"prelu": (torch.tensor([0.25]),), "threshold": (0.1, 0.0)}
+
+
+class Call(nn.Module):
+    """A Linear layer followed by one call of ``function``."""
+
+    def __init__(self, function, extra: tuple = ()):
+        super().__init__()
+        torch.manual_seed(7)
+        self.linear = nn.Linear(4, 6)
+        with torch.no_grad():
+            # Units 0 and 1 sit far below and above 0, and the rest spread widely.
+            self.linear.weight.mul_(10.0)
+            self.linear.bias.copy_(torch.tensor([-100.0, 100.0, 0.0, 0.0, 0.0, 0.0]))
+        self.function = function
+        self.extra = extra
+
+    def forward(self, x):
+        return self.function(self.linear(x), *self.extra)
+
+
+@pytest.mark.parametrize("path", [*RECOGNISED_FUNCTIONS, *MEAN_STD_FUNCTIONS])
+def test_each_function_records_its_call(path):
+    function = operator.attrgetter(path.removeprefix("torch."))(torch)
+    base = path.rsplit(".", 1)[1].rstrip("_")
+    name = {"expit": "sigmoid"}.get(base, base)
+    model = Call(function, EXTRA_ARGUMENTS.get(name, ()))
+    x = torch.randn(64, 4)
+
+    with Monitor(model, **QUIET) as monitor:
+        output = model(x)
+        record = monitor.step()
+
+    assert len(record["activations"]) == 1
+    entry = record["activations"][0]
+    assert entry["layer"] == f"Call:{name}"
+    assert entry["module"] == "Call"
+    assert entry["units"] == 6
+    assert entry["examples"] == 64
+    assert entry["mean"] == pytest.approx(output.mean().item(), rel=1e-5, abs=1e-6)
+    if path in MEAN_STD_FUNCTIONS:
+        assert entry["activation"] is None
+        assert entry["dead_fraction"] is None
+        assert entry["saturated_fraction"] is None
+        return
+    activation = activations.get(entry["activation"])
+    with torch.no_grad():
+        z = model.linear(x).numpy()
+    # An in-place variant matches only if the monitor read z before the call.
+    dead = diagnostics.dead_fraction(z, activation)
+    saturated = diagnostics.saturated_fraction(z, activation)
+    assert entry["dead_fraction"] == dead
+    assert entry["saturated_fraction"] == saturated
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda z: F.leaky_relu(z, 0.0),
+        lambda z: F.leaky_relu(z, negative_slope=0.0),
+        lambda z: F.leaky_relu_(z, 0.0),
+    ],
+    ids=["positional", "keyword", "inplace"],
+)
+def test_leaky_relu_slope_reaches_registry(call):
+    model = Call(call)
+    x = torch.randn(32, 4)
+    with Monitor(model, **QUIET) as monitor:
+        model(x)
+        record = monitor.step()
+
+    entry = record["activations"][0]
+    assert entry["layer"] == "Call:leaky_relu"
+    assert entry["activation"] == "leaky_relu"
+    with torch.no_grad():
+        z = model.linear(x).numpy()
+    # With a slope of 0 below zero, leaky_relu dies as relu does.
+    expected = diagnostics.dead_fraction(z, activations.get("relu"))
+    assert expected >= 1 / 6
+    assert entry["dead_fraction"] == expected
+
+
+def test_hardtanh_with_other_bounds_gets_mean_only():
+    model = Call(lambda z: F.hardtanh(z, -2.0, 2.0))
+    with Monitor(model, **QUIET) as monitor:
+        model(torch.randn(8, 4))
+        record = monitor.step()
+
+    entry = record["activations"][0]
+    assert entry["layer"] == "Call:hardtanh"
+    assert entry["activation"] is None
+    assert entry["saturated_fraction"] is None
+    assert entry["mean"] is not None
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self._activate(self.linear(x))
+
+    def _activate(self, x):
+        return F.silu(x)
+
+
+def squash(x):
+    return x.sigmoid()
+
+
+class Net(nn.Module):
+    """Functional calls in submodules, a helper method, a free function and twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(), Block()])
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        x = torch.relu(self.linear(x))
+        x = torch.relu(x - 0.1)
+        return squash(x)
+
+
+def test_functional_layer_names_per_call_site():
+    model = Net()
+    with Monitor(model, **QUIET) as monitor:
+        for _ in range(2):
+            model(torch.randn(5, 4)).sum().backward()
+            record = monitor.step()
+
+    entries = record["activations"]
+    assert [entry["layer"] for entry in entries] == [
+        "blocks.0:silu",
+        "blocks.1:silu",
+        "Net:relu",
+        "Net:relu#2",
+        "Net:sigmoid",
+    ]
+    assert [entry["module"] for entry in entries] == ["Block"] * 2 + ["Net"] * 3
+    assert all(entry["examples"] == 5 for entry in entries)
+
+
+def test_functional_calls_skip_eval_mode():
+    model = Net()
+    with Monitor(model, **QUIET) as monitor:
+        model.eval()
+        model(torch.randn(9, 4))
+        model.train()
+        model.blocks[0].eval()
+        model(torch.randn(3, 4))
+        record = monitor.step()
+
+    entries = record["activations"]
+    assert [entry["layer"] for entry in entries] == [
+        "blocks.1:silu",
+        "Net:relu",
+        "Net:relu#2",
+        "Net:sigmoid",
+    ]
+    assert all(entry["examples"] == 3 for entry in entries)
+
+
+class StackProbe(nn.Module):
+    """Stores how many torch function modes are active in each forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 3)
+        self.modes: list[int] = []
+
+    def forward(self, x):
+        self.modes.append(len(function_mode_stack()))
+        return F.relu(self.linear(x))
+
+
+def test_mode_only_in_recorded_training_passes():
+    model = StackProbe()
+    with Monitor(model, every=2, **QUIET) as monitor:
+        for _ in range(4):
+            model(torch.randn(2, 3))
+            monitor.step()
+        model.eval()
+        model(torch.randn(2, 3))
+
+    assert model.modes == [1, 0, 1, 0, 0]
+    assert [len(record["activations"]) for record in monitor.history] == [1, 1]
+    assert function_mode_stack() == []
+
+
+def test_forward_error_leaves_no_mode():
+    class Failing(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(3, 3)
+
+        def forward(self, x):
+            F.relu(self.linear(x))
+            raise ValueError("bad batch")
+
+    model = Failing()
+    with Monitor(model, **QUIET):
+        with pytest.raises(ValueError, match="bad batch"):
+            model(torch.randn(2, 3))
+        assert function_mode_stack() == []
+    assert function_mode_stack() == []
+
+
+def test_failing_pre_hook_leaves_no_mode():
+    model = StackProbe()
+
+    def reject(module, args):
+        raise RuntimeError("rejected input")
+
+    with Monitor(model, **QUIET) as monitor:
+        handle = model.register_forward_pre_hook(reject)
+        with pytest.raises(RuntimeError, match="rejected input"):
+            model(torch.randn(2, 3))
+        assert function_mode_stack() == []
+        handle.remove()
+        model(torch.randn(2, 3))
+        record = monitor.step()
+
+    assert model.modes == [1]
+    assert record["activations"][0]["examples"] == 2
+
+
+def test_error_in_with_block_detaches():
+    model = StackProbe()
+    with pytest.raises(KeyError), Monitor(model, **QUIET) as monitor:
+        model(torch.randn(2, 3))
+        raise KeyError("stop")
+
+    assert not monitor.attached
+    assert function_mode_stack() == []
+    assert len(model._forward_hooks) == 0
+    assert len(model._forward_pre_hooks) == 0
+    model(torch.randn(2, 3))
+    assert model.modes == [1, 0]
+
+
+def test_unseen_activations_warn_once_at_step():
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(4, 8, batch_first=True)
+            self.head = nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0])
+
+    model = Recurrent()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        monitor = Monitor(model, run="lstm").attach()
+        assert actlab_warnings(caught) == []
+        monitor.step()
+        assert actlab_warnings(caught) == []
+        for _ in range(2):
+            model(torch.randn(2, 3, 4)).sum().backward()
+            record = monitor.step()
+        monitor.detach()
+
+    messages = actlab_warnings(caught)
+    assert len(messages) == 1
+    assert "no activation seen" in messages[0]
+    assert "step 2" in messages[0]
+    assert "nn.LSTM" in messages[0]
+    assert record["activations"] == []
+    assert record["weights"][0]["layer"] == "head"
+
+
 # --- the store -------------------------------------------------------------------
 
 
@@ -419,9 +915,15 @@ def test_records_land_in_sqlite_store(digits, database_url):
 
 def test_default_run_name_is_unique(database_url):
     model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    # The default name has one-second resolution, so the two monitors are
+    # created again if a second boundary fell between them.
+    for _ in range(3):
+        monitors = [Monitor(model, store=database_url, **QUIET) for _ in range(2)]
+        if monitors[0].run == monitors[1].run:
+            break
     names = []
-    for _ in range(2):
-        with Monitor(model, store=database_url, **QUIET) as monitor:
+    for monitor in monitors:
+        with monitor:
             model(torch.randn(2, 2))
             monitor.step()
         names.append(monitor.run)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import torch
+import torch.nn.functional as F
 import uvicorn
 from torch import nn
 
@@ -34,6 +35,22 @@ def dying_model() -> nn.Sequential:
     return model
 
 
+class FunctionalNet(nn.Module):
+    """The net of ``dying_model`` with F.relu and torch.tanh in place of modules."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.hidden = nn.Linear(4, 16)
+        self.middle = nn.Linear(16, 8)
+        self.out = nn.Linear(8, 1)
+        with torch.no_grad():
+            self.hidden.bias.fill_(-30.0)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.middle(F.relu(self.hidden(x)))))
+
+
 def train_steps(model: nn.Module, monitor: Monitor, steps: int) -> None:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     with warnings.catch_warnings():
@@ -52,6 +69,9 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     model = dying_model()
     with Monitor(model, run="dying", store=url) as monitor:
         train_steps(model, monitor, 8)
+    functional = FunctionalNet()
+    with Monitor(functional, run="functional", store=url) as monitor:
+        train_steps(functional, monitor, 4)
     return url
 
 
@@ -111,6 +131,24 @@ def test_run_page_shows_panels(offline_page, server):
     assert relu_row.locator("td.bad").count() == 1
     assert page.locator('[data-out="weight-table"] tr').count() == 3
     assert page.inner_text('[data-out="latest-step"]') == "8"
+    assert_clean(offline_page)
+
+
+def test_run_page_shows_functional_layers(offline_page, server):
+    page = offline_page.page
+    page.goto(f"{server}/monitor/functional")
+    page.wait_for_function(
+        "document.querySelector('#monitor')?.dataset.records === '4'"
+    )
+
+    table = page.locator('[data-out="activation-table"]')
+    relu_row = table.locator('tr[data-layer="FunctionalNet:relu"]')
+    assert relu_row.locator("td").nth(1).inner_text() == "FunctionalNet"
+    assert relu_row.locator("td").nth(3).inner_text() == "100.0%"
+    assert relu_row.locator("td.bad").count() == 1
+    assert table.locator('tr[data-layer="FunctionalNet:tanh"]').count() == 1
+    assert dataset(page)["deadLayers"] == "1"
+    assert page.locator('[data-out="dead-plot"] .main-svg').count() > 0
     assert_clean(offline_page)
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from actlab.errors import ActlabWarning
@@ -15,12 +16,36 @@ from actlab.monitor import Monitor
 STEPS = 6
 
 
-def log_run(database_url: str, run: str, steps: int = STEPS) -> list[dict]:
-    """Train a small ReLU net whose first layer dies; return the monitor's history."""
+class FunctionalNet(nn.Module):
+    """A net that calls F.relu and torch.tanh in forward, as many models do."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(4, 16)
+        self.middle = nn.Linear(16, 8)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.middle(F.relu(self.hidden(x)))))
+
+
+def log_run(
+    database_url: str, run: str, steps: int = STEPS, functional: bool = False
+) -> list[dict]:
+    """Train a small ReLU net whose first layer dies; return the monitor's history.
+
+    With ``functional`` the net is a ``FunctionalNet``, else an nn.Sequential
+    with an nn.ReLU module.
+    """
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
+    if functional:
+        model = FunctionalNet()
+        first = model.hidden
+    else:
+        model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
+        first = model[0]
     with torch.no_grad():
-        model[0].bias.fill_(-30.0)
+        first.bias.fill_(-30.0)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ActlabWarning)
@@ -69,6 +94,19 @@ def test_run_returns_every_record(client, logged):
     assert stats["weights"] == logged[0]["weights"]
     assert stats["activations"][0]["dead_fraction"] == 1.0
     assert stats["thresholds"] == {"dead": 0.1, "saturated": 0.5}
+
+
+def test_run_returns_functional_layers(client, database_url):
+    history = log_run(database_url, "functional", steps=3, functional=True)
+    body = client.get("/api/monitor/runs/functional").json()
+
+    stats = body["records"][-1]["stats"]
+    layers = [layer["layer"] for layer in stats["activations"]]
+    assert layers == ["FunctionalNet:relu", "FunctionalNet:tanh"]
+    assert stats["activations"] == history[-1]["activations"]
+    assert stats["activations"][0]["dead_fraction"] == 1.0
+    assert stats["activations"][1]["module"] == "FunctionalNet"
+    assert client.get("/monitor/functional").status_code == 200
 
 
 def test_run_after_returns_later_steps(client, logged):

@@ -2,7 +2,7 @@
 
 Dead and saturated units follow ``actlab.diagnostics``: the derivative comes
 from actlab's own activation registry, evaluated on the pre-activation z that
-the module receives.
+the activation module or functional call receives.
 """
 
 from __future__ import annotations
@@ -105,24 +105,23 @@ def registry_activation(module: nn.Module) -> activations.Activation | None:
         return None
 
 
-def unit_matrix(z: torch.Tensor) -> np.ndarray:
-    """Return ``z`` as an (examples, units) float array.
+def unit_matrix(z: torch.Tensor, dim: int = 1) -> np.ndarray:
+    """Return ``z`` as an (examples, units) float array with its units along ``dim``.
 
-    The units lie along dim 1, as in the output of Linear (features) and Conv
-    layers (channels). Every other dim counts as examples, so a channel of a
-    Conv2d output has batch x height x width examples. A 1-D tensor is one
-    unit over its entries.
-
-    NOTE: a (batch, sequence, features) tensor, such as a transformer's, gets
-    its sequence positions as units, where its features would be expected.
+    Dim 1 holds the units of a Linear output (features) and a Conv output
+    (channels), and the last dim those of a (batch, sequence, features)
+    output, such as a Linear layer's in a transformer. Every other dim counts
+    as examples, so a channel of a Conv2d output has batch x height x width
+    examples. A 1-D tensor is one unit over its entries when ``dim`` is 1,
+    and one example of its entries as units when ``dim`` is -1.
     """
     z = z.detach()
     if z.ndim == 0:
         z = z.reshape(1, 1)
     elif z.ndim == 1:
-        z = z.reshape(-1, 1)
+        z = z.reshape(1, -1) if dim == -1 else z.reshape(-1, 1)
     else:
-        z = z.movedim(1, -1).reshape(-1, z.shape[1])
+        z = z.movedim(dim, -1).reshape(-1, z.shape[dim])
     if z.dtype not in (torch.float32, torch.float64):
         z = z.float()
     return z.cpu().numpy()
@@ -130,7 +129,7 @@ def unit_matrix(z: torch.Tensor) -> np.ndarray:
 
 @dataclass
 class LayerTally:
-    """The statistics of one activation layer over the batches of one step.
+    """The statistics of one activation module or call site over a step's batches.
 
     ``dead`` is True for each unit whose derivative was 0 on every example so
     far, and ``flat`` counts per unit the examples where the slope fell below
@@ -150,9 +149,9 @@ class LayerTally:
     m2: float = 0.0
     width_changed: bool = field(default=False)
 
-    def add_input(self, z: torch.Tensor) -> None:
-        """Count one batch's pre-activations ``z`` into the unit statistics."""
-        matrix = unit_matrix(z)
+    def add_input(self, z: torch.Tensor, dim: int = 1) -> None:
+        """Count one batch's pre-activations ``z``, units along ``dim``."""
+        matrix = unit_matrix(z, dim)
         if self.units and matrix.shape[1] != self.units:
             # A module called with two widths in one step gets no fractions.
             self.width_changed = True

@@ -13,7 +13,7 @@ from torch import nn
 from actlab.errors import ActlabWarning
 from actlab.store import Store, StoreError
 
-from . import _layers, _summary
+from . import _functions, _layers, _summary
 
 FLUSH_SECONDS = 2.0
 """A buffered record waits at most about this long before it is logged."""
@@ -29,7 +29,10 @@ class Monitor:
 
     ``Monitor(model)`` hooks every activation module of ``model`` (see
     ``RECOGNISED_ACTIVATIONS`` and ``MEAN_STD_ACTIVATIONS``) and every Linear
-    and Conv module (``WEIGHT_MODULES``). Use it as a
+    and Conv module (``WEIGHT_MODULES``). During the forward passes of
+    ``model`` it also records the functional activations that its modules
+    call, such as ``F.relu(x)``, ``torch.tanh(x)`` or ``x.sigmoid()`` (see
+    ``RECOGNISED_FUNCTIONS`` and ``MEAN_STD_FUNCTIONS``). Use it as a
     context manager, or call ``attach()`` and ``detach()``. Call ``step()``
     once per training step, after ``loss.backward()`` and before the next
     ``optimizer.zero_grad()``, so the gradients are still there. Calling it
@@ -62,11 +65,32 @@ class Monitor:
 
     Notes
     -----
-    Forward hooks see modules only. A model that calls ``torch.relu`` or
-    ``torch.sigmoid`` in its ``forward`` gets gradient norms but no activation
-    statistics for those calls, and ``attach()`` warns when it finds no
-    activation module. An activation module used at several places in one
-    forward pass gets one layer per use, named ``act``, ``act#2``, ...
+    An activation module gets a layer named after the module, such as
+    ``encoder.1``. A functional call gets a layer named after the module whose
+    method makes the call and the function, such as ``layers.0:relu`` for the
+    ``F.relu`` in the feed-forward block of a ``TransformerEncoderLayer``. A
+    module or call site used several times in one forward pass gets one layer
+    per use, named ``act``, ``act#2``, ... The call that an activation module
+    makes inside its own ``forward`` counts once, as the module's layer.
+
+    Functional calls are seen only inside a call of ``model`` itself, not when
+    a script calls its submodules one by one. Activations computed inside a
+    C++ kernel stay unseen, such as the gates of ``nn.LSTM`` and ``nn.GRU``
+    and the nonlinearity of ``nn.RNN``. The fused fast paths of
+    ``nn.TransformerEncoderLayer`` and ``nn.MultiheadAttention`` would hide
+    theirs too, but PyTorch 2.13 takes them only outside training mode. A
+    recorded step whose training-mode forward passes showed no activation at
+    all warns once per monitor.
+
+    The units of a layer lie along dim 1 of its input, as for Linear and Conv
+    outputs, or along the last dim when the input comes straight from a
+    Linear layer, ``F.layer_norm`` or a matmul, as in a (batch, sequence,
+    features) transformer block.
+
+    Seeing the functional calls costs an extra Python call per torch
+    operation in the recorded forward passes only. The monitor enters its
+    ``torch.overrides.TorchFunctionMode`` from a forward pre-hook of ``model``
+    and leaves it in a forward hook that also runs when ``forward`` raises.
 
     The monitor keeps no tensor: each batch is reduced to per-unit counts
     in the hooks, and every recorded value is a Python float.
@@ -111,6 +135,16 @@ class Monitor:
         self._calls: dict[str, int] = {}
         self._warned: set[tuple[str, str]] = set()
         self._weights: list[tuple[str, nn.Module]] = []
+        # id(module) -> (qualified name, module) for naming functional calls,
+        # and the ids of hooked activation modules, whose own hooks count the
+        # function calls inside them.
+        self._modules: dict[int, tuple[str, nn.Module]] = {}
+        self._activation_ids: set[int] = set()
+        self._mode = _functions.ActivationCallMode(self._record_call)
+        self._mode_active = False
+        self._depth = 0
+        self._forwards = 0
+        self._warned_unseen = False
 
     # --- attach and detach ------------------------------------------------------
 
@@ -125,26 +159,23 @@ class Monitor:
         self._open_store()
         model = self.model
         self._handles.append(model.register_forward_pre_hook(self._start_forward))
-        found = 0
-        for name, module in model.named_modules():
-            name = name or type(module).__name__
-            if _layers.is_activation(module):
-                self._hook_activation(name, module)
-                found += 1
-        self._weights = [
+        self._handles.append(
+            model.register_forward_hook(self._end_forward, always_call=True)
+        )
+        named = [
             (name or type(module).__name__, module)
             for name, module in model.named_modules()
+        ]
+        self._modules = {id(module): (name, module) for name, module in named}
+        for name, module in named:
+            if _layers.is_activation(module):
+                self._hook_activation(name, module)
+                self._activation_ids.add(id(module))
+        self._weights = [
+            (name, module)
+            for name, module in named
             if isinstance(module, _layers.WEIGHT_MODULES)
         ]
-        if not found:
-            warnings.warn(
-                f"no activation module found in {type(model).__name__}, so run "
-                f"{self.run!r} records gradient norms only. Hooks cannot see "
-                "functional calls such as torch.relu(x): use modules such as "
-                "nn.ReLU() for dead and saturated fractions",
-                ActlabWarning,
-                stacklevel=2,
-            )
         return self
 
     def detach(self) -> None:
@@ -152,6 +183,11 @@ class Monitor:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        self._leave_mode()
+        self._depth = 0
+        self._forwards = 0
+        self._modules = {}
+        self._activation_ids.clear()
         self._tallies.clear()
         try:
             self.flush()
@@ -196,9 +232,12 @@ class Monitor:
         self._steps += 1
         if not recorded:
             return None
+        forwards = self._forwards
         record = self._collect(loss)
         self._history.append(record)
         self._warn(record)
+        if forwards and not record["activations"]:
+            self._warn_unseen(record)
         self._buffer_record(record)
         return record
 
@@ -232,7 +271,44 @@ class Monitor:
     # --- hooks ------------------------------------------------------------------
 
     def _start_forward(self, module: nn.Module, args: Any) -> None:
+        self._depth += 1
+        if self._depth > 1:
+            # The model calls itself, and the outer call's mode covers it.
+            return
         self._calls.clear()
+        if self._counting(module):
+            self._forwards += 1
+            self._mode.__enter__()
+            self._mode_active = True
+
+    def _end_forward(self, module: nn.Module, args: Any, output: Any) -> None:
+        # Runs even when forward raises (always_call), so no mode stays active.
+        self._depth = max(self._depth - 1, 0)
+        if self._depth == 0:
+            self._leave_mode()
+
+    def _leave_mode(self) -> None:
+        if self._mode_active:
+            self._mode_active = False
+            self._mode.__exit__(None, None, None)
+
+    def _record_call(
+        self, entry: _functions.FunctionEntry, args: tuple, kwargs: dict
+    ) -> _layers.LayerTally | None:
+        z = args[0] if args else kwargs.get("input")
+        if not isinstance(z, torch.Tensor) or not z.is_floating_point():
+            return None
+        caller = _functions.calling_module(self._modules)
+        if caller is None:
+            return None
+        name, module = caller
+        if id(module) in self._activation_ids or not module.training:
+            return None
+        activation = entry.activation(args, kwargs)
+        layer = f"{name}:{entry.name}"
+        tally = self._tally(layer, type(module).__name__, activation)
+        tally.add_input(z, self._mode.unit_dim(z))
+        return tally
 
     def _hook_activation(self, name: str, module: nn.Module) -> None:
         activation = _layers.registry_activation(module)
@@ -247,8 +323,9 @@ class Monitor:
             z = args[0]
             if not isinstance(z, torch.Tensor) or not z.is_floating_point():
                 return
-            tally = self._tally(name, module, activation)
-            tally.add_input(z)
+            tally = self._tally(name, type(module).__name__, activation)
+            dim = self._mode.unit_dim(z) if self._mode_active else 1
+            tally.add_input(z, dim)
             current[0] = tally
 
         def after(module: nn.Module, args: Any, output: Any) -> None:
@@ -262,15 +339,13 @@ class Monitor:
     def _counting(self, module: nn.Module) -> bool:
         return module.training and self._steps % self.every == 0
 
-    def _tally(
-        self, name: str, module: nn.Module, activation: Any
-    ) -> _layers.LayerTally:
+    def _tally(self, name: str, module: str, activation: Any) -> _layers.LayerTally:
         use = self._calls.get(name, 0) + 1
         self._calls[name] = use
         layer = name if use == 1 else f"{name}#{use}"
         tally = self._tallies.get(layer)
         if tally is None:
-            tally = _layers.LayerTally(layer, type(module).__name__, activation)
+            tally = _layers.LayerTally(layer, module, activation)
             self._tallies[layer] = tally
         return tally
 
@@ -279,6 +354,7 @@ class Monitor:
     def _collect(self, loss: Any) -> dict[str, Any]:
         layers = [tally.record() for tally in self._tallies.values()]
         self._tallies = {}
+        self._forwards = 0
         weights = [
             _layers.weight_record(name, module) for name, module in self._weights
         ]
@@ -307,6 +383,21 @@ class Monitor:
                     self._warned.add(key)
                     message = _warning_text(layer, kind, share, threshold, record)
                     warnings.warn(message, ActlabWarning, stacklevel=3)
+
+    def _warn_unseen(self, record: dict[str, Any]) -> None:
+        if self._warned_unseen:
+            return
+        self._warned_unseen = True
+        warnings.warn(
+            f"no activation seen in the training-mode forward passes of "
+            f"{type(self.model).__name__} at step {record['step']}, so run "
+            f"{self.run!r} records gradient norms only. The monitor sees "
+            "activation modules such as nn.ReLU and functional calls such as "
+            "F.relu(x) made inside model(x), but not activations inside C++ "
+            "kernels such as those of nn.LSTM, nn.GRU and nn.RNN",
+            ActlabWarning,
+            stacklevel=3,
+        )
 
     def _buffer_record(self, record: dict[str, Any]) -> None:
         if self._store is None:
