@@ -104,6 +104,21 @@ def test_drill_choice_by_number_and_name(url):
         wrong_name,
     ]
     assert [attempt.correct for attempt in attempts] == [True, False]
+    output = " ".join(result.output.split())
+    why_wrong = grade(second, wrong_name).explanation
+    assert why_wrong.startswith(f"{wrong_name} ")
+    assert " ".join(why_wrong.split()) in output
+
+
+def test_drill_rounded_zero_unsigned(url):
+    result = run_drill(url, ["--count", "3", "--seed", "11"], "0\n1\n1\n")
+
+    assert result.exit_code == 0, result.output
+    assert "at z = 0.0?" in result.output
+    assert "-0.0" not in result.output
+    assert "Correct." in result.output
+    assert "Score: " in result.output
+    assert len(drill_attempts(url)) == 3
 
 
 def test_drill_choice_out_of_range(url):
@@ -138,8 +153,10 @@ def test_drill_kinds_in_turn(url):
     result = run_drill(url, ["--count", "3", "--seed", "0"], "1\n1\nlower\n")
 
     assert result.exit_code == 0, result.output
-    assert "Question 1 of 3: numeric" in result.output
-    assert "Question 3 of 3: predict" in result.output
+    assert "Question 1 of 3: Value or slope at a point (numeric)" in result.output
+    assert "Question 2 of 3: " in result.output
+    assert "Question 3 of 3: " in result.output
+    assert "(predict)" in result.output
     kinds = [attempt.detail["drill_kind"] for attempt in drill_attempts(url)]
     assert kinds == ["numeric", "choice", "predict"]
 

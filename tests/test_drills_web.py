@@ -44,6 +44,8 @@ def test_templates_list_lesson_templates(client):
         drill = TEMPLATES[shown["id"]]
         assert shown["kind"] == drill.kind
         assert shown["concept"] == drill.concept
+        assert shown["title"] == drill.title
+        assert shown["title"] != drill.id
         assert set(shown) == {"id", "kind", "title", "concept", "opens"}
 
 
@@ -65,7 +67,8 @@ def test_new_question_matches_generator(client, template):
     assert body["id"] == expected.id
     assert body["prompt"] == expected.prompt
     assert body["kind"] == expected.kind
-    assert [o["id"] for o in body["options"]] == [i for i, _ in expected.options]
+    assert body["title"] == TEMPLATES[template].title
+    assert body["options"] == [{"id": i, "text": t} for i, t in expected.options]
     assert "answer" not in body
     assert "explanation" not in response.text
 
@@ -156,15 +159,23 @@ def test_formula_image_is_served(client):
     assert image.headers["content-type"].startswith("image/svg+xml")
 
 
-def test_choice_right_and_wrong(client):
-    q = question(CHOICE, 4)
-    right = answer(client, CHOICE, 4, q.answer["correct"][0]).json()
-    wrong = answer(client, CHOICE, 4, wrong_option(q)).json()
+@pytest.mark.parametrize("template", [CHOICE, "hidden-for-problem"])
+def test_choice_right_and_wrong(client, template):
+    q = question(template, 4)
+    picked = wrong_option(q)
+    right = answer(client, template, 4, q.answer["correct"][0]).json()
+    wrong = answer(client, template, 4, picked).json()
 
     assert right["correct"] is True
+    assert right["explanation"] == practice.grade(q, q.answer["correct"][0]).explanation
+    assert right["explanation"].startswith(q.answer["correct"][0] + " ")
     assert wrong["correct"] is False
     assert wrong["expected"] == q.answer["correct"][0]
-    assert wrong["explanation"] == q.answer["explanation"]
+    assert wrong["explanation"] == practice.grade(q, picked).explanation
+    assert wrong["explanation"].startswith(picked + " ")
+    assert wrong["explanation"].endswith(right["explanation"])
+    assert "registry" not in wrong["explanation"]
+    assert wrong["formula"] is None
 
 
 def test_predict_reports_observed_run(client):
@@ -177,6 +188,14 @@ def test_predict_reports_observed_run(client):
     assert body["expected"] == actual
     assert body["observed"] == pytest.approx(observed)
     assert body["explanation"].startswith("Observed:")
+
+
+def test_predict_same_option_states_tolerance(client):
+    body = client.post("/api/drills/new", json={"template": PREDICT, "seed": 0}).json()
+    tolerance = TEMPLATES[PREDICT].params["tolerance"]
+
+    assert [o["id"] for o in body["options"]] == [i for i, _ in practice.PREDICTIONS]
+    assert body["options"][1]["text"] == f"About the same, within ±{tolerance:g}"
 
 
 def test_predict_wrong_prediction(client):
@@ -323,8 +342,9 @@ def test_drill_page_offers_templates(client):
     response = client.get("/drill")
 
     assert response.status_code == 200
-    for template in TEMPLATES:
+    for template, drill in TEMPLATES.items():
         assert f'value="{template}"' in response.text
+        assert f">{drill.title} ({drill.kind})</option>" in response.text
     assert "actions.js" in response.text
     assert "drill.js" in response.text
 

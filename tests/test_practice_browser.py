@@ -210,6 +210,34 @@ def test_drill_next_question_changes_seed(offline_page, live_server):
     assert_clean(offline_page)
 
 
+def test_drill_answer_kept_when_server_unreachable(offline_page, live_server):
+    page = offline_page.page
+    question = practice.generate_drill("numeric", 3, template=NUMERIC)
+    before = attempts(live_server, "drill")
+    open_drill(page, live_server, NUMERIC, 3)
+    page.route("**/api/drills/answer", lambda route: route.abort())
+    page.fill("#numeric-answer", repr(question.answer["value"]))
+    page.click("#check-answer")
+    page.wait_for_selector("#messages:not([hidden])")
+
+    assert "kept" in page.text_content("#messages")
+    assert page.evaluate("actlab.pendingActions()") == 1
+    assert attempts(live_server, "drill") == before
+    # While the answer waits, checking again cannot send a second one.
+    assert page.is_disabled("#check-answer")
+    page.unroute("**/api/drills/answer")
+    page.evaluate("actlab.flushActions()")
+    # The page resends the same answer itself and shows its grade.
+    shown = answer_shown(page)
+    page.wait_for_function("() => actlab.pendingActions() === 0")
+
+    assert shown["correct"] == "true"
+    assert page.is_hidden("#messages")
+    assert attempts(live_server, "drill") == before + 1
+    assert offline_page.blocked == []
+    assert offline_page.errors == []
+
+
 # --- failure lab -------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ def _question_panel(question: Question, number: int, total: int) -> Panel:
             body.append(f"{index}. {text}")
         else:
             body.append(f"{index}. {text} ({option_id})")
-    title = f"Question {number} of {total}: {question.kind}"
+    title = f"Question {number} of {total}: {question.title} ({question.kind})"
     return Panel(body, title=title, subtitle=question.id, title_align="left")
 
 

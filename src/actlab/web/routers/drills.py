@@ -75,7 +75,7 @@ class TemplateOut(BaseModel):
 
     id: str
     kind: DrillKind
-    title: str = Field(description="the id as words, for menus")
+    title: str = Field(description="a short name for menus")
     concept: str | None
     opens: str = Field(description="URL of the lesson part or lab page to read next")
 
@@ -110,6 +110,7 @@ class QuestionOut(BaseModel):
     id: str
     kind: DrillKind
     template: str
+    title: str = Field(description="the template's short name")
     seed: int
     prompt: str
     concept: str | None
@@ -151,10 +152,6 @@ def _templates() -> dict[str, lessons.Drill]:
     return practice.drill_templates(LESSON)
 
 
-def _title(template_id: str) -> str:
-    return template_id.replace("-", " ").capitalize()
-
-
 def _resolve(target: str | None) -> str | None:
     return None if target is None else lesson_render.resolve_target(target, LESSON)
 
@@ -179,6 +176,7 @@ def _question_out(question: practice.Question) -> QuestionOut:
         id=question.id,
         kind=question.kind,
         template=question.template,
+        title=question.title,
         seed=question.seed,
         prompt=question.prompt,
         concept=question.concept,
@@ -270,7 +268,7 @@ def list_templates() -> TemplateList:
             TemplateOut(
                 id=drill.id,
                 kind=drill.kind,
-                title=_title(drill.id),
+                title=drill.title,
                 concept=drill.concept,
                 opens=_resolve(drill.opens),
             )

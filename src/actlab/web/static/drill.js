@@ -2,8 +2,9 @@
 
 // The drill page requests a question from POST /api/drills/new and sends the
 // learner's answer to POST /api/drills/answer through actlab.sendAction, which
-// keeps an unsent answer and sends it again later. The server grades every
-// answer, so this file never receives the right one before the learner answers.
+// resends an unanswered request with the same action id until the lab responds.
+// The server grades every answer, so this file never receives the right one
+// before the learner answers.
 (() => {
   const kindSelect = document.getElementById("kind");
   const templateSelect = document.getElementById("template");
@@ -90,12 +91,15 @@
     input.id = `option-${index}`;
     label.append(input);
     if (kind === "choice") {
+      // The name and the formula of g(z), drawn by the server as SVG.
       const name = document.createElement("code");
       name.textContent = option.id;
-      const text = document.createElement("span");
-      text.className = "option-text";
-      text.textContent = option.text;
-      label.append(name, text);
+      const formula = document.createElement("img");
+      formula.className = "option-formula";
+      formula.src = `/formulas/${encodeURIComponent(option.id)}/value.svg`;
+      formula.alt = "";
+      formula.addEventListener("error", () => formula.remove());
+      label.append(name, formula);
     } else {
       label.append(option.text);
     }
@@ -108,7 +112,7 @@
     questionPanel.dataset.seed = String(data.seed);
     questionPanel.dataset.kind = data.kind;
     document.getElementById("question-meta").textContent =
-      `${data.kind} · ${data.template} · seed ${data.seed}`;
+      `${data.title} · ${data.kind} · seed ${data.seed}`;
     document.getElementById("prompt").textContent = data.prompt;
 
     const numeric = data.kind === "numeric";
@@ -174,6 +178,12 @@
     table.hidden = Object.keys(observed).length === 0;
   }
 
+  // A prediction reads better by its label ("About the same") than by its id.
+  function predictionLabel(id) {
+    if (question?.kind !== "predict") return String(id);
+    return question.options.find((option) => option.id === id)?.text ?? String(id);
+  }
+
   function showGrade(grade) {
     feedback.dataset.correct = String(grade.correct);
     feedback.dataset.score = String(grade.score);
@@ -181,7 +191,8 @@
     verdict.textContent = grade.correct ? "Correct" : "Not quite";
     const expected = grade.kind === "predict" ? "What happened" : "The answer";
     document.getElementById("expected").textContent =
-      `${expected}: ${grade.expected}. You answered ${grade.answer}.`;
+      `${expected}: ${predictionLabel(grade.expected)}. ` +
+      `You answered ${predictionLabel(grade.answer)}.`;
     document.getElementById("explanation").textContent = grade.explanation;
 
     // The formula as an image, or as LaTeX text where the server cannot draw it.
@@ -221,8 +232,13 @@
     const running = question.kind === "predict";
     setStatus(running ? "Training both versions in the engine…" : "Checking…", true);
     const body = { template: question.template, seed: question.seed, answer };
+    // While the lab does not respond, the same answer is resent until it is
+    // graded, and the Check button stays disabled so it cannot be sent twice.
+    const onWait = (message) => showMessages([message]);
     try {
-      showGrade(await actlab.sendAction("/api/drills/answer", body));
+      const grade = await actlab.sendAction("/api/drills/answer", body, { onWait });
+      showMessages([]);
+      showGrade(grade);
       setStatus("");
     } catch (error) {
       setStatus("");
