@@ -291,7 +291,6 @@ def test_train_population_equals_train(cancer, shuffle):
         penalty=penalty,
         X_eval=X[250:],
         y_eval=y[250:],
-        slopes_from_output=False,
     )
 
     for i, member_seed in enumerate(SEEDS):

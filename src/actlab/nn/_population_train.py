@@ -62,15 +62,15 @@ def train_population(
     X_eval: Any = None,
     y_eval: Any = None,
     callback: Callable[[list[EpochRecord | None]], bool | None] | None = None,
-    slopes_from_output: bool = True,
+    slopes_from_output: bool = False,
 ) -> list[MemberHistory]:
     """Train every member of ``population`` in place and return their histories.
 
-    Member i ends with the weights and records that ``nn.train`` gives its
-    network with the same batches and learning rate, when
-    ``slopes_from_output=False``. With ``True`` (the default) tanh' comes from
-    the layer output, as in ``nn.Trainer``, and the weights differ from
-    ``nn.train``'s by rounding.
+    Member i ends with the weights and records, bit for bit, that
+    ``nn.train`` gives its network with the same batches and learning rate.
+    With ``slopes_from_output=True``, tanh' and the ReLU slope come from the
+    layer output, as in ``nn.Trainer``'s default, which is faster, and the
+    weights then differ from ``nn.train``'s by rounding.
 
     Parameters
     ----------
