@@ -172,3 +172,43 @@ def test_run_button_shows_the_result(live_server, offline_page):
     assert page.evaluate("document.querySelector('.figures img').naturalWidth") > 100
     assert offline_page.errors == []
     assert offline_page.blocked == []
+
+
+def test_figures_wait_for_drawing_lock(client):
+    import threading
+
+    from actlab.web.formulas import DRAWING_LOCK
+    from actlab.web.routers.experiments import draw_figures
+
+    job = _run_cost(client)
+    run = client.app.state.store.experiment_run(job["run_id"])
+    drawn = []
+    worker = threading.Thread(target=lambda: drawn.append(draw_figures(run)))
+
+    with DRAWING_LOCK:
+        worker.start()
+        worker.join(timeout=0.5)
+        # matplotlib's mathtext is not thread-safe, so drawing waits here.
+        assert worker.is_alive()
+        assert drawn == []
+    worker.join(timeout=60)
+
+    assert not worker.is_alive()
+    assert drawn[0][0][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_and_formulas_drawn_concurrently(client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from actlab.web.formulas import render_svg
+
+    job = _run_cost(client)
+    urls = [f"/experiments/runs/{job['run_id']}/figures/0.png"] * 4
+    # Distinct formulas, so that the image cache does not answer them.
+    formulas = [rf"\frac{{{n}}}{{1 + e^{{-z}}}}" for n in range(2, 10)]
+    with ThreadPoolExecutor(4) as pool:
+        figures = list(pool.map(client.get, urls))
+        images = list(pool.map(render_svg, formulas))
+
+    assert [figure.status_code for figure in figures] == [200] * 4
+    assert all(image is not None for image in images)

@@ -589,3 +589,26 @@ def test_explorer_lists_log_sigmoid_as_other(client):
     other = html.split("<legend>Other</legend>")[1].split("</fieldset>")[0]
 
     assert 'value="log_sigmoid"' in other
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/drills/answer", {"template": "value-at-z", "seed": 1, "answer": 1}),
+        ("/api/ordering/layer-forward/answer", {"order": ["a"]}),
+        (
+            "/api/scenarios/linear-probability/choose",
+            {"diagnosis": "output-range", "remedy": "sigmoid-bce"},
+        ),
+        ("/api/scenarios/linear-probability/trigger", {"seed": 0}),
+        ("/api/drills/new", {"kind": "numeric"}),
+        ("/api/experiments/cost/runs", {"quick": True}),
+    ],
+)
+def test_misspelt_field_is_422_unstored(client, path, body):
+    # "actionId" for "action_id" would let a resent answer count twice.
+    response = client.post(path, json={**body, "actionId": "retry-1"})
+
+    assert response.status_code == 422
+    assert "actionId" in response.text
+    assert client.app.state.store.attempts() == []

@@ -23,7 +23,6 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -88,7 +87,7 @@ def parse_number(text: Any) -> float:
     if isinstance(text, bool):
         raise ValueError(f"invalid answer {text!r}: give a number such as 0.25")
     if isinstance(text, int | float):
-        value = float(text)
+        value = _to_float(text, text)
     elif isinstance(text, str):
         value = _parse_text(text.strip())
     else:
@@ -105,12 +104,37 @@ def _parse_text(text: str) -> float:
     parts = text.split("/")
     if len(parts) > 2 or not all(_DECIMAL.fullmatch(part.strip()) for part in parts):
         raise ValueError(f"invalid answer {text!r}: {hint}")
-    if len(parts) == 1:
-        return float(text)
-    numerator, denominator = (Fraction(part.strip()) for part in parts)
-    if denominator == 0:
-        raise ValueError(f"invalid answer {text!r}: the denominator is 0")
-    return float(numerator / denominator)
+    # Floats, not exact fractions: an exponent such as 1e7000000 would make
+    # Fraction build a number of millions of digits.
+    numerator, *rest = (_to_float(part.strip(), text) for part in parts)
+    if not rest:
+        return numerator
+    if rest[0] == 0:
+        raise ValueError(
+            f"invalid answer {text!r}: the denominator is 0 or too close to 0 for a "
+            "float"
+        )
+    return _to_float(numerator / rest[0], text)
+
+
+def _to_float(value: Any, text: Any) -> float:
+    """Return ``value`` as a finite float, or raise ``ValueError`` naming ``text``."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(
+            f"invalid answer {_shorten(text)}: the number must be finite and within "
+            "about ±1.8e308"
+        )
+    return number
+
+
+def _shorten(value: Any, limit: int = 40) -> str:
+    """Return ``repr(value)``, cut to ``limit`` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _number_text(value: float, digits: int = 4) -> str:

@@ -14,7 +14,13 @@ import io
 import re
 import threading
 
-_LOCK = threading.Lock()
+DRAWING_LOCK = threading.Lock()
+"""Held by every thread that draws with matplotlib in the server.
+
+mathtext keeps parser caches that are not thread-safe (two figures with
+formulas drawn at once raised IndexError inside it), and the server draws
+formula images and experiment figures in a thread pool.
+"""
 FONT_SIZE = 14
 _CASES = re.compile(r"\\begin\{cases\}(.*?)\\end\{cases\}", re.DOTALL)
 _SIZED_DELIMITER = re.compile(r"\\(?:big|Big|bigg|Bigg)[lr]?(?![a-zA-Z])")
@@ -58,9 +64,7 @@ def render_svg(latex: str) -> bytes | None:
     from matplotlib.font_manager import FontProperties
 
     buffer = io.BytesIO()
-    # NOTE: a lock, because mathtext keeps parser caches that are not
-    # documented as thread-safe, and the server renders in a thread pool.
-    with _LOCK:
+    with DRAWING_LOCK:
         try:
             mathtext.math_to_image(
                 f"${to_mathtext(latex)}$",

@@ -1,11 +1,11 @@
-"""Pydantic models of every JSON response of the web lab."""
+"""Pydantic models of every JSON response of the web lab, and the base of requests."""
 
 from __future__ import annotations
 
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from actlab import activations
 
@@ -13,6 +13,16 @@ from .curves import view_text
 
 # A parameter value: a number, or a string for a parameter with choices.
 ParamValue = int | float | str
+
+
+class JsonBody(BaseModel):
+    """A request body that rejects unknown fields.
+
+    A misspelt field, such as ``actionId`` for ``action_id``, would otherwise
+    be dropped in silence, and a resent answer would then count twice.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Health(BaseModel):

@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
     StringConstraints,
@@ -33,7 +32,7 @@ from actlab.store import Store, StoreError, UnknownItemError
 from ..curves import InvalidInput
 from ..deps import get_store
 from ..lesson_render import render_markdown
-from ..schemas import ErrorBody, FieldError
+from ..schemas import ErrorBody, FieldError, JsonBody
 from ..templating import templates
 
 logger = logging.getLogger("actlab.web")
@@ -74,12 +73,6 @@ RatingValue = Annotated[
 
 
 # --- request bodies ----------------------------------------------------------
-
-
-class JsonBody(BaseModel):
-    """A request body that rejects unknown fields."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ReviewIn(JsonBody):

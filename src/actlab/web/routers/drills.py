@@ -23,7 +23,7 @@ from actlab.store import Store
 from .. import formulas, lesson_render
 from ..curves import InvalidInput
 from ..deps import get_store
-from ..schemas import ErrorBody
+from ..schemas import ErrorBody, JsonBody
 from ..templating import templates
 from .practice_page import (
     LESSON,
@@ -87,7 +87,7 @@ class TemplateList(BaseModel):
     templates: list[TemplateOut]
 
 
-class NewDrill(BaseModel):
+class NewDrill(JsonBody):
     """A request for a question, in which every field is optional."""
 
     kind: DrillKind | None = Field(
@@ -118,7 +118,7 @@ class QuestionOut(BaseModel):
     opens: str | None = Field(description="URL of the part to read on the topic")
 
 
-class DrillAnswer(BaseModel):
+class DrillAnswer(JsonBody):
     """An answer to the question that ``template`` and ``seed`` generate."""
 
     template: str

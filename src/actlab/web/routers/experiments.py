@@ -27,7 +27,8 @@ from actlab.experiments.report import QUICK_LABEL, VERDICTS, format_seconds
 from actlab.store import ExperimentRunRecord, Store, UnknownItemError
 
 from ..deps import StoreDep
-from ..schemas import ErrorBody, FieldError
+from ..formulas import DRAWING_LOCK
+from ..schemas import ErrorBody, FieldError, JsonBody
 from ..templating import templates
 
 logger = logging.getLogger("actlab.web")
@@ -69,7 +70,7 @@ class ExperimentOut(BaseModel):
     latest: RunSummary | None
 
 
-class RunRequest(BaseModel):
+class RunRequest(JsonBody):
     """Start a run: the quick preview settings or the full defaults."""
 
     quick: bool = True
@@ -305,7 +306,7 @@ def draw_figures(run: ExperimentRunRecord) -> tuple[bytes, ...]:
     take the order of bars, lines and colours from it.
     """
     result = experiments.ExperimentResult.from_dict(run.result)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, DRAWING_LOCK:
         paths = experiments.get(run.name).plot(result, Path(folder))
         return tuple(path.read_bytes() for path in paths)
 

@@ -21,7 +21,7 @@ from actlab.store import Store
 
 from ..curves import InvalidInput
 from ..deps import get_store
-from ..schemas import ErrorBody
+from ..schemas import ErrorBody, JsonBody
 from ..templating import templates
 from .practice_page import ActionId, AttemptOut, Seed, check_same_kind, not_found
 
@@ -132,13 +132,13 @@ class RunOut(BaseModel):
     )
 
 
-class TriggerRequest(BaseModel):
+class TriggerRequest(JsonBody):
     """The seed of the failing run."""
 
     seed: Seed = 0
 
 
-class ChoiceRequest(BaseModel):
+class ChoiceRequest(JsonBody):
     """A learner's diagnosis and remedy, and the seed to rerun with."""
 
     diagnosis: OptionId

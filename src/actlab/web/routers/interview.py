@@ -26,12 +26,12 @@ from actlab.store import Store
 
 from ..curves import InvalidInput
 from ..lesson_render import render_markdown
+from ..schemas import JsonBody
 from ..templating import templates
 from .cards import (
     ERRORS,
     INTERVIEW_PREFIX,
     ActionId,
-    JsonBody,
     RatingValue,
     StoreDep,
     body_schema,

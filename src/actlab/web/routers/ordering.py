@@ -19,7 +19,7 @@ from actlab.store import Store
 
 from ..curves import InvalidInput
 from ..deps import get_store
-from ..schemas import ErrorBody
+from ..schemas import ErrorBody, JsonBody
 from ..templating import templates
 from .practice_page import (
     LESSON,
@@ -101,7 +101,7 @@ class OrderingOut(BaseModel):
     steps: list[StepOut]
 
 
-class OrderingAnswer(BaseModel):
+class OrderingAnswer(JsonBody):
     """The step ids in the order the learner chose."""
 
     order: Order = Field(description="every step id of the set, once each")
