@@ -317,3 +317,126 @@ def test_sigmoid_far_from_cap_shows_range(offline_page, live_server):
     assert "capped" not in (awareness.get_attribute("class") or "")
     assert "capped" not in gauge
     assert "range (0, 1)" in gauge
+
+
+def type_input(page: Page, name: str, text: str) -> None:
+    old = revision(page)
+    page.fill(f"#input-{name}", text)
+    page.press(f"#input-{name}", "Enter")
+    wait_after(page, old)
+
+
+def matches_api(page: Page, base: str, **params) -> None:
+    expected = api(base, **params)
+    drawn = shown_values(page)
+    for unit in [*expected["hidden"], expected["output"]]:
+        assert drawn[unit["name"]] == (unit["z"], unit["a"]), unit["name"]
+
+
+@pytest.mark.browser
+def test_invalid_input_keeps_page_working(offline_page, live_server):
+    page = offline_page.page
+    open_flow(page, f"{live_server}/flow?marketing_spend=120")
+    error = page.locator("#error-marketing_spend")
+    spend = '#diagram [data-node="marketing_spend"] [data-field="value"]'
+
+    type_input(page, "marketing_spend", "999")
+    assert error.is_visible()
+    assert "invalid marketing_spend='999'" in error.text_content()
+    assert "[0.1, 200]" in error.text_content()
+    assert "last valid value, 120" in error.text_content()
+    assert page.get_attribute("#input-marketing_spend", "aria-invalid") == "true"
+    assert page.text_content(spend) == "120 (last valid)"
+    assert page.input_value('[data-slider-for="input-marketing_spend"]') == "120"
+    matches_api(page, live_server, marketing_spend=120)
+
+    choose(page, "awareness", "tanh")
+    awareness = '#diagram [data-node="awareness"] [data-field="activation"]'
+    assert page.text_content(awareness) == "g: tanh"
+    matches_api(page, live_server, marketing_spend=120, awareness_act="tanh")
+
+    old = revision(page)
+    page.check("#linear")
+    wait_after(page, old)
+    assert page.text_content(awareness) == "g: linear"
+    assert page.locator("#collapse").is_visible()
+    matches_api(page, live_server, marketing_spend=120, linear="true")
+    assert "999" not in page.url
+    assert "marketing_spend=120" in page.url
+    assert error.is_visible()
+
+    type_input(page, "marketing_spend", "150")
+    assert error.is_hidden()
+    assert page.get_attribute("#input-marketing_spend", "aria-invalid") is None
+    assert page.text_content(spend) == "150"
+    matches_api(page, live_server, marketing_spend=150, linear="true")
+    assert "marketing_spend=150" in page.url
+    assert page.locator("#messages").is_hidden()
+    assert offline_page.errors == []
+
+
+@pytest.mark.browser
+def test_two_invalid_inputs_each_keep_error(offline_page, live_server):
+    page = offline_page.page
+    open_flow(page, f"{live_server}/flow")
+    type_input(page, "price", "")
+    type_input(page, "material_quality", "11")
+
+    assert page.locator("#error-price").is_visible()
+    assert page.locator("#error-material_quality").is_visible()
+    assert page.locator("#error-shipping_cost").is_hidden()
+    matches_api(page, live_server)
+
+    set_slider(page, "shipping_cost", 20)
+    assert page.locator("#error-price").is_visible()
+    matches_api(page, live_server, shipping_cost=20)
+    assert offline_page.errors == []
+
+
+def test_page_has_gauge_legend(client):
+    html = client.get("/flow").text
+    legend = html[html.index('id="gauge-legend"') :]
+    legend = legend[: legend.index("</ul>")]
+
+    assert "Bar: the unit's output a" in legend
+    assert "Red tick: the activation's ceiling" in legend
+    assert "Purple bar" in legend
+
+
+@pytest.mark.browser
+def test_gauge_legend_visible_under_diagram(offline_page, live_server):
+    page = offline_page.page
+    open_flow(page, f"{live_server}/flow")
+    legend = page.locator("#gauge-legend")
+    diagram = page.locator("#diagram").bounding_box()
+
+    assert legend.is_visible()
+    assert legend.bounding_box()["y"] >= diagram["y"] + diagram["height"]
+    assert legend.locator("li").count() == 3
+
+
+@pytest.mark.browser
+def test_narrow_screen_diagram_scrolls(offline_page, live_server):
+    page = offline_page.page
+    page.set_viewport_size({"width": 390, "height": 900})
+    open_flow(page, f"{live_server}/flow?linear=true")
+    sizes = page.evaluate(
+        """() => {
+            const diagram = document.getElementById("diagram");
+            const scroller = diagram.parentElement;
+            return {
+                page: document.documentElement.scrollWidth,
+                diagram: diagram.getBoundingClientRect().width,
+                content: scroller.scrollWidth,
+                box: scroller.clientWidth,
+            };
+        }"""
+    )
+
+    assert sizes["page"] <= 390
+    assert sizes["diagram"] >= 760
+    assert sizes["content"] > sizes["box"]
+    assert page.locator(".scroll-hint").is_visible()
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator(".scroll-hint").is_hidden()

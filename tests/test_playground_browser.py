@@ -69,13 +69,24 @@ def click(page: Page, action: str, run: str = RUN_A) -> None:
     page.click(f'{run} [data-action="{action}"]')
 
 
+def wait_acknowledged(page: Page, run: str = RUN_A) -> None:
+    """Wait for a drawn frame that the server built after the page's last control."""
+    page.wait_for_function(
+        """run => {
+            const d = document.querySelector(run).dataset;
+            return d.acknowledged === d.control;
+        }""",
+        arg=run,
+    )
+
+
 def pause(page: Page) -> int:
-    """Pause run A and return its epoch once the last frame has arrived."""
+    """Pause run A and return its epoch once the server has acknowledged it."""
     click(page, "play")
     page.wait_for_function(
         "run => document.querySelector(run).dataset.playing === 'false'", arg=RUN_A
     )
-    page.wait_for_timeout(300)
+    wait_acknowledged(page)
     return epoch(page)
 
 
@@ -147,6 +158,90 @@ def test_play_pause_and_step(offline_page, live_server):
     page.wait_for_timeout(300)
     assert epoch(page) == paused_at + 1
     assert_clean(offline_page)
+
+
+# A ReLU run with dead units, whose charts are slow to redraw, a ReLU run with
+# learning rate 3 (a lesson's link), and a tanh run.
+PAUSE_QUERIES = [
+    "act=relu&dataset=spiral",
+    "dataset=circle&hidden=8,8&act=relu&lr=3",
+    "act=tanh&dataset=circle",
+]
+
+
+@pytest.mark.parametrize("query", PAUSE_QUERIES)
+def test_pause_acts_at_once(offline_page, live_server, query):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground?{query}")
+    click(page, "play")
+    wait_epoch_above(page, 300)
+    clicked = page.eval_on_selector(
+        f'{RUN_A} [data-action="play"]',
+        """button => {
+            const root = button.closest(".run");
+            const frames = Number(root.dataset.framesReceived);
+            button.click();
+            return {text: button.textContent, playing: root.dataset.playing, frames};
+        }""",
+    )
+    # The button changes in the click itself, before any reply can arrive.
+    assert clicked["text"] == "Play"
+    assert clicked["playing"] == "false"
+    wait_acknowledged(page)
+    paused_at = epoch(page)
+    received = int(run_data(page)["framesReceived"])
+    # Only the frames already in flight (the server's window) and the
+    # pause's own frame arrive after the click.
+    assert received - clicked["frames"] <= 3
+    page.wait_for_timeout(700)
+    assert epoch(page) == paused_at
+    assert int(run_data(page)["framesReceived"]) == received
+    assert page.text_content(f'{RUN_A} [data-action="play"]') == "Play"
+    assert_clean(offline_page)
+
+
+def test_double_click_on_pause_stays_paused(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground?act=relu&dataset=spiral")
+    click(page, "play")
+    wait_epoch_above(page, 20)
+    page.dblclick(f'{RUN_A} [data-action="play"]')
+    wait_acknowledged(page)
+    paused_at = epoch(page)
+    page.wait_for_timeout(700)
+    assert epoch(page) == paused_at
+    assert run_data(page)["playing"] == "false"
+    assert page.text_content(f'{RUN_A} [data-action="play"]') == "Play"
+    click(page, "play")
+    wait_epoch_above(page, paused_at)
+    pause(page)
+    assert_clean(offline_page)
+
+
+def test_chart_traces_are_thinned(offline_page, live_server):
+    page = offline_page.page
+    open_playground(page, f"{live_server}/playground")
+    thinned = page.evaluate(
+        """() => {
+            const x = Array.from({length: 5000}, (_, i) => i);
+            const y = x.map((i) => (i === 3333 ? 50 : i === 4000 ? null : 1 / (i + 1)));
+            const [tx, ty] = window.playground.thinTrace(x, y, 600);
+            return {
+                length: tx.length,
+                spike: tx.includes(3333) && ty.includes(50),
+                gap: tx.includes(4000) && ty[tx.indexOf(4000)] === null,
+                last: tx.at(-1),
+                ordered: tx.every((v, i) => i === 0 || v > tx[i - 1]),
+                short: window.playground.thinTrace([1, 2], [3, 4], 600),
+            };
+        }"""
+    )
+    assert thinned["length"] <= 610
+    assert thinned["spike"]
+    assert thinned["gap"]
+    assert thinned["last"] == 4999
+    assert thinned["ordered"]
+    assert thinned["short"] == [[1, 2], [3, 4]]
 
 
 def test_live_changes_keep_epoch(offline_page, live_server):
@@ -443,6 +538,61 @@ def test_dead_relu_shows_zero_gradients(offline_page, live_server):
         RUN_A,
     )
     assert markers > 0
+    assert_clean(offline_page)
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_narrow_screen_stacks_panels(offline_page, live_server):
+    page = offline_page.page
+    page.set_viewport_size({"width": 390, "height": 900})
+    open_playground(page, f"{live_server}/playground")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    boxes = [
+        page.locator(f"{RUN_A} .{name}").bounding_box()
+        for name in ("data-col", "net-col", "out-col")
+    ]
+    table = page.locator(f"{RUN_A} .unit-table").bounding_box()
+    assert width <= 390
+    assert not overlaps(boxes[0], boxes[1])
+    assert not overlaps(boxes[1], boxes[2])
+    assert boxes[2]["y"] >= boxes[1]["y"] + boxes[1]["height"]
+    assert table["x"] + table["width"] <= 390
+    assert_clean(offline_page)
+
+
+def test_toolbar_fits_one_row(offline_page, live_server):
+    page = offline_page.page
+    # 1280 px less a 15 px scrollbar.
+    page.set_viewport_size({"width": 1265, "height": 900})
+    open_playground(page, f"{live_server}/playground")
+    tops = page.eval_on_selector_all(
+        f"{RUN_A} .run-bar > label",
+        "labels => labels.map((label) => label.getBoundingClientRect().top)",
+    )
+    assert len(tops) == 8
+    assert max(tops) - min(tops) < 2
+
+
+def test_compare_table_not_clipped(offline_page, live_server):
+    page = offline_page.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_playground(page, f"{live_server}/playground")
+    page.click("#compare-toggle")
+    wait_configured(page, after=1, run=RUN_B)
+    for run in (RUN_A, RUN_B):
+        column = page.locator(f"{run} .run-diagnostics .col:has(.unit-table)")
+        box = column.bounding_box()
+        last = page.locator(f"{run} .unit-table th").last.bounding_box()
+        assert page.text_content(f"{run} .unit-table th:last-child") == "saturated"
+        assert last["x"] + last["width"] <= box["x"] + box["width"]
     assert_clean(offline_page)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import json
 import random
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -97,6 +98,76 @@ def test_play_sends_frames_then_pause(ws):
     assert not any(message["type"] == "frame" for message in sync(ws))
 
 
+def test_frames_echo_control(ws):
+    ws.send_json({"type": "play", "control": 7})
+    frame, _ = receive_until(ws, "frame")
+    assert frame["control"] == 7
+    assert frame["playing"] is True
+    ws.send_json({"type": "pause", "control": 8})
+    frame, _ = receive_until(ws, "frame")
+    while frame["control"] < 8:
+        frame, _ = receive_until(ws, "frame")
+    assert frame["playing"] is False
+    assert not any(message["type"] == "frame" for message in sync(ws))
+
+
+def test_frames_are_numbered(ws):
+    ws.send_json({"type": "step"})
+    first, _ = receive_until(ws, "frame")
+    ws.send_json({"type": "step"})
+    second, _ = receive_until(ws, "frame")
+    assert first["seq"] >= 1
+    assert second["seq"] == first["seq"] + 1
+
+
+def test_rejected_configure_still_echoes_control(ws):
+    ws.send_json({"type": "configure", "state": {"hidden": "9"}, "control": 3})
+    receive_until(ws, "error")
+    ws.send_json({"type": "step"})
+    frame, _ = receive_until(ws, "frame")
+    assert frame["control"] == 3
+
+
+def frames_in(messages: list[dict]) -> list[dict]:
+    return [message for message in messages if message["type"] == "frame"]
+
+
+def test_unacknowledged_frames_stop_training(ws):
+    ws.send_json({"type": "step"})
+    frame, _ = receive_until(ws, "frame")
+    ws.send_json({"type": "ack", "frame": frame["seq"]})
+    ws.send_json({"type": "play"})
+    window = playground_router.FRAME_WINDOW
+    sent = [receive_until(ws, "frame")[0] for _ in range(window)]
+    # No ack follows, so no more frames come however long the page waits.
+    for _ in range(3):
+        time.sleep(0.2)
+        assert frames_in(sync(ws)) == []
+    ws.send_json({"type": "ack", "frame": sent[-1]["seq"]})
+    after, _ = receive_until(ws, "frame")
+    assert after["seq"] > sent[-1]["seq"]
+    assert after["epoch"] >= sent[-1]["epoch"]
+    ws.send_json({"type": "pause"})
+
+
+def test_pause_answers_within_window(ws):
+    ws.send_json({"type": "step"})
+    frame, _ = receive_until(ws, "frame")
+    ws.send_json({"type": "ack", "frame": frame["seq"]})
+    ws.send_json({"type": "play", "control": 1})
+    receive_until(ws, "frame")
+    # However slowly this page reads, at most the window's frames are in
+    # flight when it pauses, and the pause's own frame comes right after.
+    time.sleep(0.5)
+    ws.send_json({"type": "pause", "control": 2})
+    frames = frames_in(sync(ws))
+    assert len(frames) <= playground_router.FRAME_WINDOW + 1
+    assert frames[-1]["control"] == 2
+    assert frames[-1]["playing"] is False
+    assert all(f["epoch"] <= frames[-1]["epoch"] for f in frames)
+    assert frames_in(sync(ws)) == []
+
+
 def test_step_runs_epochs(ws):
     ws.send_json({"type": "step"})
     frame, _ = receive_until(ws, "frame")
@@ -139,6 +210,11 @@ def test_set_changes_without_reset(ws):
         ({"type": "configure", "state": "circle"}, "state"),
         ({"type": "configure"}, "state"),
         ({"type": "fly"}, "type"),
+        ({"type": "pause", "control": -1}, "control"),
+        ({"type": "play", "control": True}, "control"),
+        ({"type": "reset", "control": 2**60}, "control"),
+        ({"type": "ack"}, "frame"),
+        ({"type": "ack", "frame": "3"}, "frame"),
         ({"kind": "play"}, "type"),
         (["play"], "message"),
     ],
@@ -297,6 +373,7 @@ def test_socket_handler_fuzz(client):
         "export",
         "upload_csv",
         "ping",
+        "ack",
         "nope",
         3,
         None,
@@ -316,6 +393,8 @@ def test_socket_handler_fuzz(client):
         "text",
         "target",
         "epochs",
+        "control",
+        "frame",
     ]
     socket, ws = open_session(client)
     try:

@@ -40,6 +40,16 @@ As agreed: ``configure`` (``state`` object), ``play``, ``pause``, ``step``,
 optional ``epochs`` (1 to 1000, default 1). A socket gets a default session
 (the default state) as soon as it opens, so ``configure`` is optional.
 
+``play``, ``pause``, ``reset`` and ``configure`` take an optional
+``control``, a counter that the page raises with each of them. Every frame
+built after the server has handled one (applied or rejected) echoes it, so
+the page can tell the frames that show a state it has already left. ``ack``
+(``frame``, the ``seq`` of the newest frame received) acknowledges frames.
+Once a socket has sent one ``ack``, the server keeps at most 2 of its frames
+unacknowledged and trains no further slice until the page catches up, so a
+slow page cannot fall behind the training. A socket that never sends ``ack``
+gets frames at the frame rate, as before.
+
 Server to client
 ----------------
 ``ready``: ``session``, ``state`` (query strings), ``query`` (URL-encoded),
@@ -53,8 +63,10 @@ edit_weight.
 rows (y the class index or the value), after open, configure, regenerate and
 upload.
 
-``frame`` as agreed, plus: ``full`` (the history is whole, not the new points
-only); ``history.grad_norms`` (per epoch, a list per weight layer);
+``frame`` as agreed, plus: ``seq`` (the frame's number on this socket, from
+1); ``control`` (the last ``control`` received, 0 before any); ``full`` (the
+history is whole, not the new points only); ``history.grad_norms`` (per
+epoch, a list per weight layer);
 ``grid.unit_size`` (the side of the unit maps; ``grid.size`` is the output
 map's side); ``grid.features`` (a map per input feature, at ``unit_size``).
 Maps are row-major from the top row (x2 = 6) and the left column (x1 = -6).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 from typing import Any
@@ -37,6 +38,13 @@ MAX_STEP_SECONDS = 3.0
 STEP_WINDOW_SECONDS = 10.0
 STEP_WINDOW_BUDGET = 5.0
 CLOSE_TRY_AGAIN_LATER = 1013
+# Once a page acknowledges frames, at most FRAME_WINDOW of its frames are
+# unacknowledged at a time, because the play loop waits for an ack before it
+# trains the next slice. Without this, a page that draws more slowly than the
+# server sends (a long history in its charts) falls seconds behind, and its
+# Pause acts on a network that has trained far past what the page shows.
+FRAME_WINDOW = 2
+MAX_COUNTER = 2**53
 # The close reason of a socket whose session expired, which the page explains.
 IDLE_CLOSE_REASON = "idle"
 
@@ -150,6 +158,14 @@ class Connection:
         self.tasks: list[asyncio.Task] = []
         self.step_window_start = 0.0
         self.step_seconds_used = 0.0
+        # Frame numbers for acknowledgements, and the page's last play or
+        # pause counter, which every frame echoes.
+        self.frame_numbers = itertools.count(1)
+        self.last_frame_sent = 0
+        self.last_frame_acknowledged = 0
+        self.acknowledges_frames = False
+        self.acknowledged = asyncio.Event()
+        self.control = 0
         self.handlers = {
             "configure": self.on_configure,
             "play": self.on_play,
@@ -163,6 +179,7 @@ class Connection:
             "export": self.on_export,
             "upload_csv": self.on_upload_csv,
             "ping": self.on_ping,
+            "ack": self.on_ack,
         }
 
     async def run(self) -> None:
@@ -272,11 +289,25 @@ class Connection:
             await self.send_frame(full=True)
 
     async def send_frame(self, full: bool = False) -> None:
-        text = await asyncio.to_thread(self.frame_text, full)
+        text, number = await asyncio.to_thread(self.frame_text, full)
+        await self.send_numbered(text, number)
+
+    async def send_numbered(self, text: str, number: int) -> None:
+        # Counted before the send, so that an ack that arrives while the
+        # send is still waiting is not clamped to the previous frame.
+        self.last_frame_sent = max(self.last_frame_sent, number)
         await self.send(text)
 
-    def frame_text(self, full: bool = False) -> str:
-        return _json(self.session.frame(self.grid, full=full))
+    def frame_text(self, full: bool = False) -> tuple[str, int]:
+        """Return a frame as JSON text, and its number."""
+        # The control counter is read before the frame, and the handlers of
+        # play and pause set ``playing`` before the counter, so a frame that
+        # carries a new counter also carries the state that it set.
+        control = self.control
+        message = self.session.frame(self.grid, full=full)
+        number = next(self.frame_numbers)
+        message.update(seq=number, control=control)
+        return _json(message), number
 
     # --- playing -------------------------------------------------------------
 
@@ -288,12 +319,18 @@ class Connection:
             if not (self.session.playing and self.session.visible):
                 self.wake.clear()
                 continue
+            if self.frames_in_flight() >= FRAME_WINDOW:
+                self.acknowledged.clear()
+                await self.acknowledged.wait()
+                continue
             started = loop.time()
             async with self.slots:
                 budget = self.manager.slice()
                 began = loop.time()
                 try:
-                    text, reason = await asyncio.to_thread(self.play_slice, budget)
+                    text, number, reason = await asyncio.to_thread(
+                        self.play_slice, budget
+                    )
                 except Exception as error:
                     logger.exception(
                         "playground session %s: training slice failed",
@@ -308,22 +345,35 @@ class Connection:
                 finally:
                     self.manager.note_slice(loop.time() - began)
             if reason is not None:
-                await self.send(text)
+                await self.send_numbered(text, number)
                 await self.send_paused(reason)
             elif self.session.playing and self.session.visible:
                 # A pause or a hidden page during the slice drops its frame,
                 # so no frame follows the one that the pause sent.
-                await self.send(text)
+                await self.send_numbered(text, number)
             delay = self.manager.frame_interval() - (loop.time() - started)
             await asyncio.sleep(max(delay, 0.0))
 
-    def play_slice(self, budget: float) -> tuple[str, str | None]:
-        """Train for ``budget`` seconds; return the frame and why it diverged."""
+    def play_slice(self, budget: float) -> tuple[str, int, str | None]:
+        """Train for ``budget`` seconds.
+
+        Returns the frame's text and number, and why the run diverged.
+        """
         with self.session.lock:
             reason = None
             if self.session.playing and self.session.visible:
                 _, reason = self.session.train_for(budget)
-            return self.frame_text(), reason
+            text, number = self.frame_text()
+            return text, number, reason
+
+    def frames_in_flight(self) -> int:
+        """Return how many sent frames the page has not acknowledged yet.
+
+        Always 0 for a page that has never sent an ``ack``.
+        """
+        if not self.acknowledges_frames:
+            return 0
+        return self.last_frame_sent - self.last_frame_acknowledged
 
     async def send_paused(self, reason: str) -> None:
         logger.info("playground session %s paused: %s", self.session.id, reason)
@@ -347,17 +397,35 @@ class Connection:
     # --- handlers ------------------------------------------------------------
 
     async def on_configure(self, message: dict[str, Any]) -> None:
-        state = pg.PlaygroundState.from_query(_field(message, "state", dict))
-        await asyncio.to_thread(self.session.configure, state)
+        control = _counter(message, "control", self.control)
+        try:
+            state = pg.PlaygroundState.from_query(_field(message, "state", dict))
+            await asyncio.to_thread(self.session.configure, state)
+        finally:
+            # A rejected configure leaves the session as it was, playing or
+            # not, and its frames must reach the page all the same.
+            self.control = control
         await self.send_ready(with_frame=True, with_data=True)
 
     async def on_play(self, message: dict[str, Any]) -> None:
+        control = _counter(message, "control", self.control)
         self.session.playing = True
+        self.control = control
         self.update_wake()
 
     async def on_pause(self, message: dict[str, Any]) -> None:
+        control = _counter(message, "control", self.control)
         self.session.playing = False
+        self.control = control
         await self.send_frame()
+
+    async def on_ack(self, message: dict[str, Any]) -> None:
+        number = _counter(message, "frame", None)
+        self.acknowledges_frames = True
+        acknowledged = min(number, self.last_frame_sent)
+        if acknowledged > self.last_frame_acknowledged:
+            self.last_frame_acknowledged = acknowledged
+            self.acknowledged.set()
 
     async def on_step(self, message: dict[str, Any]) -> None:
         epochs = message.get("epochs", 1)
@@ -397,7 +465,9 @@ class Connection:
             )
 
     async def on_reset(self, message: dict[str, Any]) -> None:
+        control = _counter(message, "control", self.control)
         await asyncio.to_thread(self.session.reset)
+        self.control = control
         await self.send_ready(with_frame=True)
 
     async def on_set(self, message: dict[str, Any]) -> None:
@@ -481,6 +551,20 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+def _counter(message: dict[str, Any], key: str, default: int | None) -> int:
+    """Return the non-negative integer ``message[key]``, or ``default`` if absent."""
+    if key not in message and default is not None:
+        return default
+    value = _field(message, key, int)
+    if not 0 <= value <= MAX_COUNTER:
+        raise pg.InvalidField(
+            key,
+            f"invalid {_KEY_NAMES[key].removeprefix('the ')} ('{key}') {value}: "
+            f"expected an integer from 0 to {MAX_COUNTER}",
+        )
+    return value
+
+
 def _field(message: dict[str, Any], key: str, kind: type) -> Any:
     described = f"{_KEY_NAMES.get(key, key)} ('{key}')"
     if key not in message:
@@ -489,6 +573,11 @@ def _field(message: dict[str, Any], key: str, kind: type) -> Any:
     if kind is bool and not isinstance(value, bool):
         raise pg.InvalidField(
             key, f"invalid {described}: {value!r} is not true or false"
+        )
+    # JSON true and false are not numbers, although Python's bool is an int.
+    if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise pg.InvalidField(
+            key, f"invalid {described}: {json.dumps(value)} is not an integer"
         )
     if kind is not object and not isinstance(value, kind):
         raise pg.InvalidField(
@@ -509,6 +598,8 @@ _KEY_NAMES = {
     "format": "the export format",
     "text": "the file's text",
     "target": "the target column",
+    "control": "the control counter",
+    "frame": "the acknowledged frame number",
 }
 
 

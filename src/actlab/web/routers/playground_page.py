@@ -64,6 +64,8 @@ FIELD_LABELS = {
     "visible": "Page visibility",
     "type": "Request",
     "message": "Request",
+    "control": "Request",
+    "frame": "Request",
     "session": "Session",
 }
 

@@ -1,7 +1,9 @@
 "use strict";
 
 // The flow page draws what GET /api/flow computes. This file reads the
-// controls, requests the result and updates the diagram. It evaluates no unit.
+// controls, requests the result and updates the diagram. It evaluates no unit
+// and checks no input itself. An input that the API rejects keeps its error
+// next to it, and the diagram goes on with the input's last valid value.
 (() => {
   const DEBOUNCE_MS = 30;
   const GAUGE_WIDTH = 170;
@@ -19,6 +21,10 @@
 
   // Messages about the URL, from the server, stay until the first user action.
   let urlMessages = [...messageBox.querySelectorAll("li")].map((li) => li.textContent);
+  // The value of each input that the diagram last drew, and the inputs
+  // whose current value the API rejected, with its message.
+  const lastValid = new Map(numberInputs.map((input) => [input.dataset.input, input.value]));
+  const rejected = new Map();
   let generation = 0;
   let revision = 0;
   let timer = null;
@@ -37,11 +43,22 @@
     messageBox.hidden = items.length === 0;
   }
 
-  function queryFields() {
+  // The value that a request sends for each input: its own, unless the API
+  // rejected it, in which case the last valid one.
+  function usedValues() {
+    return new Map(numberInputs.map((input) => {
+      const name = input.dataset.input;
+      const stale = rejected.get(name)?.value === input.value;
+      return [name, stale ? lastValid.get(name) : input.value];
+    }));
+  }
+
+  function queryFields(used) {
     const fields = [];
     for (const input of numberInputs) {
-      if (Number(input.value) !== Number(input.dataset.default)) {
-        fields.push([input.dataset.input, input.value]);
+      const value = used.get(input.dataset.input);
+      if (value.trim() === "" || Number(value) !== Number(input.dataset.default)) {
+        fields.push([input.dataset.input, value]);
       }
     }
     for (const select of unitSelects) {
@@ -68,9 +85,49 @@
     }
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      throw new Error(body?.detail ?? `the request failed with ${response.status}`);
+      const error = new Error(body?.detail ?? `the request failed with ${response.status}`);
+      error.field = body?.field ?? null;
+      throw error;
     }
     return body;
+  }
+
+  // Request the diagram. Each input that the API rejects is marked and sent
+  // again with its last valid value, so one bad field cannot block the rest.
+  // Returns the result and the input values that it was computed from.
+  async function fetchValid() {
+    for (;;) {
+      const used = usedValues();
+      try {
+        return [await fetchFlow(queryString(queryFields(used))), used];
+      } catch (error) {
+        const input = numberInputs.find((i) => i.dataset.input === error.field);
+        const retry = input && rejected.get(error.field)?.value !== input.value;
+        if (!retry) throw error;
+        rejected.set(error.field, { value: input.value, message: error.message });
+      }
+    }
+  }
+
+  // Show each rejected input's error beside it, and keep its slider on the
+  // value that the diagram uses.
+  function showRejected() {
+    for (const input of numberInputs) {
+      const name = input.dataset.input;
+      const entry = rejected.get(name);
+      const note = document.getElementById(`error-${name}`);
+      const slider = document.querySelector(`[data-slider-for="${input.id}"]`);
+      if (entry) {
+        input.setAttribute("aria-invalid", "true");
+        note.textContent = `${entry.message}. The diagram uses the last valid value, ` +
+          `${lastValid.get(name)}, until you correct it.`;
+        slider.value = lastValid.get(name);
+      } else {
+        input.removeAttribute("aria-invalid");
+        note.textContent = "";
+      }
+      note.hidden = !entry;
+    }
   }
 
   function nodeOf(name) {
@@ -186,8 +243,11 @@
   function draw(result) {
     for (const input of numberInputs) {
       const name = input.dataset.input;
-      setText(nodeOf(name), "value", formatNumber(result.state.inputs[name], 5),
-        result.state.inputs[name]);
+      const node = nodeOf(name);
+      const stale = rejected.has(name);
+      const text = formatNumber(result.state.inputs[name], 5);
+      setText(node, "value", stale ? `${text} (last valid)` : text, result.state.inputs[name]);
+      node.classList.toggle("stale", stale);
     }
     for (const unit of result.hidden) {
       const node = nodeOf(unit.name);
@@ -200,18 +260,26 @@
 
   async function refresh() {
     const current = ++generation;
-    const query = queryString(queryFields());
-    history.replaceState(null, "", query ? `${location.pathname}?${query}` : location.pathname);
     for (const select of unitSelects) select.disabled = linearBox.checked;
+    // A value changed since the API rejected it is checked again.
+    for (const input of numberInputs) {
+      const name = input.dataset.input;
+      if (rejected.get(name)?.value !== input.value) rejected.delete(name);
+    }
     try {
-      const result = await fetchFlow(query);
+      const [result, used] = await fetchValid();
       if (current !== generation) return; // a newer refresh owns the page
+      for (const [name, value] of used) lastValid.set(name, value);
+      // The URL holds only values that the API accepted.
+      const query = queryString(queryFields(used));
+      history.replaceState(null, "", query ? `${location.pathname}?${query}` : location.pathname);
       draw(result);
       showMessages(urlMessages);
     } catch (error) {
       if (current !== generation) return;
       showMessages([...urlMessages, error.message]);
     }
+    showRejected();
     document.body.dataset.revision = String(++revision);
   }
 

@@ -15,8 +15,19 @@
   // Controls that take effect between steps; every other one starts a new run.
   const LIVE_FIELDS = new Set(["lr", "reg", "rate", "batch"]);
   // Shortest time between two redraws of the Plotly charts, which cost far
-  // more than the canvas maps.
+  // more than the canvas maps. The pause after a redraw is also at least
+  // CHART_IDLE_FACTOR times the redraw's own time, so slow charts cannot
+  // keep the page from handling frames and clicks.
   const CHART_INTERVAL_MS = 400;
+  const CHART_IDLE_FACTOR = 3;
+  // A chart trace keeps at most about this many points of a long history,
+  // and a trace of markers fewer, because Plotly draws each marker as an SVG
+  // element of its own.
+  const CHART_POINTS = 600;
+  const CHART_MARKERS = 150;
+  // A Play within this time of the last Pause is taken for a repeated click
+  // and ignored, so that a double click on Pause cannot restart training.
+  const REPLAY_GUARD_MS = 500;
   const FEATURE_MAP_SIZE = 24;
   // A run that plays but gets no frame for this long shows a warning.
   const STALL_MS = 5000;
@@ -192,9 +203,13 @@
       this.data = null;
       this.framesReceived = 0;
       this.framesDrawn = 0;
+      // The counter of the last play, pause, reset or configure sent. The
+      // server echoes it in every frame built after it has handled one.
+      this.control = 0;
+      this.lastPause = -Infinity;
       // Time spent drawing frames, for measuring the page's own cost.
       this.drawMilliseconds = 0;
-      this.lastChart = 0;
+      this.nextChart = 0;
       this.chartTimer = null;
       this.history = emptyHistory();
       this.links = [];
@@ -224,6 +239,8 @@
       const socket = new WebSocket(`${scheme}://${location.host}${config.socket}`);
       this.socket = socket;
       this.closing = false;
+      // A new socket has a new session, whose frames count from control 0.
+      this.control = 0;
       this.out("connection").hidden = true;
       this.root.dataset.connection = "connecting";
       socket.addEventListener("open", () => {
@@ -271,9 +288,18 @@
     }
 
     configure() {
-      this.playRequested = false;
-      this.setPlaying(false);
-      this.send({ type: "configure", state: this.state });
+      this.sendControl({ type: "configure", state: this.state }, false);
+    }
+
+    // Send a message that starts or stops training, and show its effect at
+    // once. Its counter lets queueFrame skip the frames still on their way,
+    // which were built before the server handled it.
+    sendControl(message, playing) {
+      this.control += 1;
+      this.root.dataset.control = String(this.control);
+      this.playRequested = playing;
+      this.setPlaying(playing);
+      this.send({ ...message, control: this.control });
     }
 
     receive(message) {
@@ -337,11 +363,24 @@
     }
 
     queueFrame(frame) {
+      // The server keeps at most two frames unacknowledged and trains no
+      // further until this page catches up, so each is acknowledged on arrival.
+      if (frame.seq !== undefined) this.send({ type: "ack", frame: frame.seq });
       frame.readyCount = Number(this.root.dataset.ready || 0);
       this.lastFrameTime = performance.now();
       this.framesReceived += 1;
       this.root.dataset.framesReceived = String(this.framesReceived);
       this.mergeHistory(frame);
+      // A frame built before the server handled the last control shows a
+      // state that the page has already left. Its history counts, but it is
+      // not drawn and its ``playing`` does not change the button.
+      const control = frame.control ?? this.control;
+      if (control < this.control) {
+        this.staleFrames = (this.staleFrames ?? 0) + 1;
+        this.root.dataset.staleFrames = String(this.staleFrames);
+        return;
+      }
+      this.root.dataset.acknowledged = String(control);
       if (typeof frame.playing === "boolean") this.setPlaying(frame.playing);
       // Frames that queue up while the page is busy collapse into the last
       // one: the timer task runs after the messages already waiting.
@@ -390,7 +429,9 @@
     bind() {
       this.root.addEventListener("click", (event) => {
         const button = event.target.closest("[data-action]");
-        if (button && this.root.contains(button)) this.act(button.dataset.action, button);
+        if (button && this.root.contains(button)) {
+          this.act(button.dataset.action, button, event);
+        }
       });
       this.root.addEventListener("change", (event) => {
         const name = event.target.dataset.field;
@@ -405,14 +446,13 @@
       });
     }
 
-    act(action, button) {
+    act(action, button, event) {
       const actions = {
-        play: () => this.togglePlay(),
+        play: () => this.togglePlay(event),
         step: () => this.send({ type: "step" }),
         reset: () => {
-          this.playRequested = false;
           if (this.root.dataset.connection === "open") this.out("connection").hidden = true;
-          this.send({ type: "reset" });
+          this.sendControl({ type: "reset" }, false);
         },
         regenerate: () => this.send({ type: "regenerate" }),
         reconnect: () => this.connect(),
@@ -427,10 +467,16 @@
       if (actions[action]) actions[action]();
     }
 
-    togglePlay() {
-      this.playRequested = !this.playing;
-      this.lastFrameTime = performance.now();
-      this.send({ type: this.playing ? "pause" : "play" });
+    // The button shows the new state at once, and queueFrame skips the
+    // frames that are still on their way with the old one.
+    togglePlay(event) {
+      const now = performance.now();
+      const play = !this.playing;
+      // The second click of a double click has detail 2.
+      if (play && (event?.detail > 1 || now - this.lastPause < REPLAY_GUARD_MS)) return;
+      if (!play) this.lastPause = now;
+      this.lastFrameTime = now;
+      this.sendControl({ type: play ? "play" : "pause" }, play);
     }
 
     // Warn when the server stops sending frames while the run should play.
@@ -1075,12 +1121,21 @@
 
     scheduleCharts() {
       if (this.chartTimer !== null) return;
-      const wait = Math.max(0, this.lastChart + CHART_INTERVAL_MS - performance.now());
+      const wait = Math.max(0, this.nextChart - performance.now());
       this.chartTimer = setTimeout(() => {
         this.chartTimer = null;
-        this.lastChart = performance.now();
+        const started = performance.now();
         this.drawCharts();
+        const ended = performance.now();
+        const pause = Math.max(CHART_INTERVAL_MS, CHART_IDLE_FACTOR * (ended - started));
+        this.nextChart = ended + pause;
       }, wait);
+    }
+
+    thinned(trace) {
+      const limit = trace.mode === "markers" ? CHART_MARKERS : CHART_POINTS;
+      const [x, y] = thinTrace(trace.x, trace.y, limit);
+      return { ...trace, x, y };
     }
 
     drawCharts() {
@@ -1105,7 +1160,8 @@
         range: [0, Math.max(MIN_EPOCH_SPAN, lastEpoch)],
       };
       const losses = [...h.train_loss, ...h.test_loss].filter(Number.isFinite);
-      Plotly.react(this.out("loss-plot"), traces.map(lineTrace), chartLayout(this.chartRevision, {
+      const lines = traces.map((trace) => this.thinned(lineTrace(trace)));
+      Plotly.react(this.out("loss-plot"), lines, chartLayout(this.chartRevision, {
         showlegend: false,
         margin: { l: 44, r: 44, t: 8, b: 30 },
         xaxis: epochAxis,
@@ -1140,18 +1196,18 @@
         const name = l < this.widths().length ? `layer ${l + 1}` : "output";
         const colour = LAYER_COLOURS[l % LAYER_COLOURS.length];
         const values = norms.map((n) => n?.[l]);
-        traces.push(lineTrace({
+        traces.push(this.thinned(lineTrace({
           x: h.epoch, y: values.map((v) => (v > 0 ? v : null)), name,
           line: { color: colour },
-        }));
+        })));
         const zero = values.map((v) => (v === 0 ? 10 ** rowOf(l) : null));
         if (zero.some((v) => v !== null)) {
           zeros += 1;
-          traces.push({
+          traces.push(this.thinned({
             type: "scatter", mode: "markers", x: h.epoch, y: zero, name: `${name}: 0`,
             marker: { symbol: "triangle-down", size: 6, color: colour },
             hovertemplate: "0 (no gradient)<extra></extra>", showlegend: false,
-          });
+          }));
         }
       }
       this.root.dataset.zeroGradients = String(zeros);
@@ -1170,6 +1226,40 @@
   // --- shared drawing helpers ------------------------------------------------
 
   const CHART_CONFIG = { displayModeBar: false, responsive: true };
+
+  // Keep the lowest and the highest finite value of each run of points, and
+  // the first gap (null) of a run, in epoch order, so that a long history
+  // keeps its spikes and breaks in about ``limit`` points. Without this, the
+  // charts' redraw time grows with the history.
+  function thinTrace(xs, ys, limit) {
+    const n = xs.length;
+    if (n <= limit) return [xs, ys];
+    const size = Math.ceil(n / (limit / 3));
+    const keptX = [];
+    const keptY = [];
+    for (let start = 0; start < n; start += size) {
+      const end = Math.min(n, start + size);
+      let low = -1;
+      let high = -1;
+      let gap = -1;
+      for (let i = start; i < end; i += 1) {
+        const y = ys[i];
+        if (!Number.isFinite(y)) {
+          if (gap < 0) gap = i;
+        } else {
+          if (low < 0 || y < ys[low]) low = i;
+          if (high < 0 || y > ys[high]) high = i;
+        }
+      }
+      const indices = [...new Set([low, high, gap, end === n ? n - 1 : -1])]
+        .filter((i) => i >= 0).sort((a, b) => a - b);
+      for (const i of indices) {
+        keptX.push(xs[i]);
+        keptY.push(Number.isFinite(ys[i]) ? ys[i] : null);
+      }
+    }
+    return [keptX, keptY];
+  }
 
   // A line needs two points, so a trace of one point (epoch 0) is a marker.
   function lineTrace(trace) {
@@ -1366,5 +1456,5 @@
 
   setInterval(() => runs.forEach((run) => run.checkStalled()), 1000);
 
-  window.playground = { runs };
+  window.playground = { runs, thinTrace };
 })();
