@@ -6,6 +6,7 @@ import dataclasses
 import socket
 import statistics
 import sys
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -328,6 +329,32 @@ def test_unreachable_scheduler_fails_clearly(store, monkeypatch):
     assert address in str(error.value)
     assert "timed out after 1 s" in str(error.value)
     assert "dask scheduler" in str(error.value)
+
+
+@pytest.mark.timeout(60)
+def test_non_dask_listener_fails_clearly(store, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep, "SCHEDULER_TIMEOUT", 1.0)
+    # A listener that accepts the connection and never answers in Dask's
+    # protocol, as a web server on the wrong port does.
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections = []
+    accept = threading.Thread(
+        target=lambda: connections.append(listener.accept()), daemon=True
+    )
+    accept.start()
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with pytest.raises(SweepError, match="no Dask scheduler answered") as error:
+            run_sweep(TINY, store, scheduler=address)
+    finally:
+        for connection, _ in connections:
+            connection.close()
+        listener.close()
+
+    assert address in str(error.value)
+    assert "within 2 s" in str(error.value)
+    assert store.sweep_cells(sweep_id(TINY)) == {}
 
 
 def test_missing_distributed_names_extra(store, monkeypatch):

@@ -134,11 +134,14 @@ def _ask_rating(console: Console) -> Rating | None:
         if reply in QUIT:
             return None
         try:
-            return parse_rating(
-                int(reply) if reply.isdigit() and len(reply) < 4 else reply
-            )
+            return parse_rating(int(reply) if _is_small_number(reply) else reply)
         except ValueError as error:
             console.print(Text(f"{error}, or q to quit.", style="red"), soft_wrap=True)
+
+
+def _is_small_number(reply: str) -> bool:
+    # isdigit alone accepts digits such as "²" that int() rejects.
+    return reply.isascii() and reply.isdigit() and len(reply) < 4
 
 
 def _print_review(

@@ -137,7 +137,12 @@ def _option_id(question: Question, reply: str) -> str:
     Any other reply is returned unchanged, for the grader to reject.
     """
     ids = [option_id for option_id, _ in question.options]
-    if reply.isdigit() and len(reply) < 4 and 1 <= int(reply) <= len(ids):
+    if (
+        reply.isascii()
+        and reply.isdigit()
+        and len(reply) < 4
+        and 1 <= int(reply) <= len(ids)
+    ):
         return ids[int(reply) - 1]
     for option_id, text in question.options:
         if reply.casefold() in (option_id.casefold(), text.casefold()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -176,9 +177,15 @@ def _cell(value: Any) -> str:
 
 
 def _make_folder(folder: Path) -> None:
-    """Create ``folder`` before a long run, or raise a ``ClickException`` naming it."""
+    """Create ``folder`` before a long run, or raise a ``ClickException`` naming it.
+
+    A file is written and removed in it too, because a folder that exists
+    but cannot be written would otherwise fail only after the run.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
     except OSError as error:
         raise click.ClickException(
             f"cannot write to {folder}: {error.strerror or error}. Choose another "

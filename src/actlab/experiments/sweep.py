@@ -24,6 +24,7 @@ import logging
 import math
 import re
 import statistics
+import threading
 import time
 import warnings
 from collections import Counter
@@ -654,8 +655,38 @@ def _import_distributed() -> tuple[Any, Any]:
 
 
 def _connect(client_class: Any, address: str) -> Any:
+    """Connect a Dask client to ``address``, or raise ``SweepError`` saying why.
+
+    The client is made in a daemon thread with a deadline of its own,
+    because ``distributed`` (2026.8 here) waits forever when a program other than
+    a Dask scheduler, such as a web server, listens at the address.
+    """
+    made: list[Any] = []
+
+    def connect() -> None:
+        try:
+            made.append(
+                client_class(address, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
+            )
+        except BaseException as error:
+            made.append(error)
+
+    thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(2 * SCHEDULER_TIMEOUT)
+    if not made:
+        logger.debug("no Dask handshake from %s", address)
+        raise SweepError(
+            f"no Dask scheduler answered at {address} within "
+            f"{2 * SCHEDULER_TIMEOUT:g} s: something listens there but does not "
+            "speak Dask's protocol. Check the address and port of the scheduler "
+            "('dask scheduler' prints it), or run without a scheduler to use local "
+            "processes."
+        )
+    if not isinstance(made[0], BaseException):
+        return made[0]
     try:
-        return client_class(address, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
+        raise made[0]
     except OSError as error:
         logger.debug(
             "connecting to the Dask scheduler at %s failed: %s", address, error
