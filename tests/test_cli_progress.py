@@ -30,11 +30,13 @@ def url(tmp_path) -> str:
         cards = [card.id for card in store.due_cards(now=START)]
         store.record_attempt(
             "drill", "value-at-z-1", score=1.0, correct=True,
-            concept="activation-values", detail={"answer": "0.5"}, at=START,
+            concept="activation-values", detail={"seed": 1, "answer": "0.5"},
+            at=START,
         )  # fmt: skip
         store.record_attempt(
             "drill", "output-for-target-2", score=0.0, correct=False,
-            concept="output-activation", at=START + timedelta(minutes=1),
+            concept="output-activation", detail={"seed": 2, "answer": "tanh"},
+            at=START + timedelta(minutes=1),
         )  # fmt: skip
         store.review(cards[0], "good", now=START)
         store.review(cards[1], "again", now=START + timedelta(minutes=2))
@@ -123,7 +125,7 @@ def test_export_import_round_trip(url, tmp_path):
     assert "added 2 attempts, 3 reviews, 2 card schedules, 1 finished section" in (
         loaded.output
     )
-    assert "Skipped 0 records already present." in loaded.output
+    assert "Skipped no records." in loaded.output
     assert exported(fresh) == exported(url)
     with Store.open(url) as first, Store.open(fresh) as second:
         assert second.progress(now=START) == first.progress(now=START)
@@ -155,7 +157,7 @@ def test_import_twice_skips_everything(url, tmp_path):
 
     assert again.exit_code == 0, again.output
     assert "added nothing" in again.output
-    assert "Skipped 8 records already present." in again.output
+    assert "Skipped 8 records: 8 already present." in again.output
     assert exported(fresh) == exported(url)
 
 
@@ -272,3 +274,58 @@ def test_progress_subprocess_round_trip(url, tmp_path):
     assert "Imported standard input: added 2 attempts" in load.stdout
     assert "Lesson sections done: 1 of" in show.stdout
     assert exported(fresh) == exported(url)
+
+
+def test_import_step_too_large_is_named(url, tmp_path):
+    data = good_file(url)
+    data["cards"][0].update(state="learning", step=10**30)
+    path = tmp_path / "huge-step.json"
+    path.write_text(json.dumps(data))
+    target = sqlite_url(tmp_path / "target.db")
+
+    result = invoke(["import", str(path), "--database-url", target])
+
+    assert result.exit_code == 1
+    assert "field 'cards.0.step'" in result.output
+    assert "less than or equal to 2147483647" in result.output
+    assert "Nothing was imported." in result.output
+    assert exported(target)["cards"] == []
+
+
+def test_import_accepts_a_byte_order_mark(url, tmp_path):
+    path = tmp_path / "with-bom.json"
+    path.write_text(json.dumps(good_file(url)), encoding="utf-8-sig")
+    target = sqlite_url(tmp_path / "target.db")
+
+    result = invoke(["import", str(path), "--database-url", target])
+
+    assert result.exit_code == 0, result.output
+    assert exported(target) == exported(url)
+
+
+def test_import_reports_skips_by_reason(url, tmp_path):
+    data = good_file(url)
+    data["cards"].append({**data["cards"][0], "card_id": "card-of-a-newer-lesson"})
+    data["reviews"].append({**data["reviews"][0], "action_id": "r-gone"})
+    data["reviews"][-1]["card_id"] = "card-of-a-newer-lesson"
+    path = tmp_path / "newer.json"
+    path.write_text(json.dumps(data))
+
+    result = invoke(["import", str(path), "--database-url", url])
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "Skipped 10 records: 8 already present, 2 of cards that the installed "
+        "lessons do not have." in result.output
+    )
+
+
+def test_damaged_database_file_is_named(tmp_path):
+    path = tmp_path / "damaged.db"
+    path.write_bytes(b"this is not a SQLite database" * 100)
+
+    result = invoke(["show", "--database-url", sqlite_url(path)])
+
+    assert result.exit_code == 1
+    assert f"the file {path} is not a valid actlab database" in result.output
+    assert "move it aside" in result.output

@@ -212,3 +212,30 @@ def test_figures_and_formulas_drawn_concurrently(client):
 
     assert [figure.status_code for figure in figures] == [200] * 4
     assert all(image is not None for image in images)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/experiments/runs/9223372036854775808",
+        "/api/experiments/runs/2147483648",
+        "/api/experiments/runs/0",
+        "/api/experiments/runs/-1",
+        "/experiments/runs/99999999999999999999/figures/0.png",
+        "/experiments/runs/2147483648/figures/0.png",
+    ],
+)
+def test_run_id_beyond_the_column_is_422(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "run_id"
+    assert path.split("/")[4 if path.startswith("/api") else 3] in body["detail"]
+
+
+def test_largest_run_id_is_not_found(client):
+    response = client.get(f"/api/experiments/runs/{2**31 - 1}")
+
+    assert response.status_code == 404
+    assert "2147483647 not found" in response.json()["detail"]

@@ -82,3 +82,13 @@ def test_action_sent_while_the_lab_is_down_arrives_later(live_server, offline_pa
     page.reload()
     assert page.get_by_role("button", name="Done ✓").is_disabled()
     assert page.locator("#save-status").is_hidden()
+
+
+@pytest.mark.parametrize("action_id", ["a b", "é", "\u0000", "tab\there"])
+def test_section_action_id_is_printable_ascii(client, action_id):
+    response = client.post(DONE_URL.format(FIRST), json={"action_id": action_id})
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "action_id"
+    assert repr(action_id) in response.json()["detail"]
+    assert client.app.state.store.progress().sections_done == []

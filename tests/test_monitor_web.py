@@ -211,3 +211,22 @@ def test_run_name_is_escaped_in_page(client, database_url):
     assert response.status_code == 200
     assert "<b>bold</b>" not in response.text
     assert "&lt;b&gt;bold&lt;/b&gt;" in response.text
+
+
+@pytest.mark.parametrize(
+    "run", ["9223372036854775808", "99999999999999999999", "-1", "0"]
+)
+def test_numeric_run_names_are_looked_up_as_names(client, logged, run):
+    response = client.get(f"/api/monitor/runs/{run}")
+    page = client.get(f"/monitor/{run}")
+
+    assert response.status_code == 404
+    assert f"'{run}'" in response.json()["detail"]
+    assert page.status_code == 404
+
+
+def test_after_beyond_the_step_column_is_422(client, logged):
+    response = client.get("/api/monitor/runs/digits-dead", params={"after": str(2**31)})
+
+    assert response.status_code == 422
+    assert "2147483648" in response.json()["detail"]

@@ -15,6 +15,11 @@ from actlab.store import Store, StoreError, UnknownItemError, default_url
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CARD = "sigmoid-formula"
+# Attempt details as the web routes store them, which an import checks.
+DRILL = {"seed": 4, "answer": "0.25"}
+ORDER = {
+    "order": ["take-input", "weighted-sum", "add-bias", "pass-on", "apply-activation"]
+}
 
 
 @pytest.fixture
@@ -158,7 +163,9 @@ def test_export_import_round_trip(store, tmp_path):
     lesson, section = _first_section()
     store.review(CARD, "good", now=MORNING)
     store.review(CARD, "hard", practice=True, now=MORNING)
-    store.record_attempt("ordering", "layer-forward", score=0.6, correct=False)
+    store.record_attempt(
+        "ordering", "layer-forward", score=0.6, correct=False, detail=ORDER
+    )
     store.record_interview("sigmoid-range", answer="(0, 1)", covered=[0])
     store.mark_section(lesson, section)
     exported = store.export_progress(now=MORNING)
@@ -188,7 +195,7 @@ def test_export_import_round_trip(store, tmp_path):
 )
 def test_import_rejects_bad_data_and_keeps_the_store(store, change, named):
     store.review(CARD, "good", now=MORNING)
-    store.record_attempt("drill", "t", score=1.0, correct=True)
+    store.record_attempt("drill", "t", score=1.0, correct=True, detail=DRILL)
     data = store.export_progress()
     before = store.export_progress(now=MORNING)
     data["reviews"][0]["action_id"] = "new-one"

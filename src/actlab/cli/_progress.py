@@ -77,7 +77,9 @@ def import_command(context: click.Context, file: IO[str], database_url) -> None:
     """Merge a progress JSON file written by 'export' into the database.
 
     Records already present (the same action id) are skipped, so importing a
-    file twice adds nothing the second time. A malformed file changes nothing.
+    file twice adds nothing the second time, and so are records of cards and
+    sections that the installed lessons lack. A malformed file, or one with
+    an invalid record, changes nothing.
     """
     name = _file_name(file)
     data = _read_json(file, name)
@@ -93,7 +95,7 @@ def import_command(context: click.Context, file: IO[str], database_url) -> None:
 
     added = [_added_text(kind, count) for kind, count in summary.added.items() if count]
     click.echo(f"Imported {name}: added {', '.join(added) or 'nothing'}.")
-    click.echo(f"Skipped {plural(summary.skipped, 'record')} already present.")
+    click.echo(_skipped_text(summary.skipped_by_reason))
 
 
 def _file_name(file: IO[str]) -> str:
@@ -121,6 +123,21 @@ def _added_text(key: str, count: int) -> str:
     return plural(count, _ADDED_NOUNS[key])
 
 
+def _skipped_text(by_reason: dict[str, int]) -> str:
+    """Return a line such as "Skipped 3 records: 2 already present, 1 of ..."."""
+    from ..store import SKIP_REASONS
+
+    total = sum(by_reason.values())
+    if total == 0:
+        return "Skipped no records."
+    reasons = [
+        f"{count} {SKIP_REASONS.get(reason, reason)}"
+        for reason, count in by_reason.items()
+        if count
+    ]
+    return f"Skipped {plural(total, 'record')}: {', '.join(reasons)}."
+
+
 def _read_json(file: IO[str], name: str) -> dict[str, Any]:
     """Parse ``file`` as a JSON object, or raise a ``ClickException`` naming it."""
     try:
@@ -130,7 +147,8 @@ def _read_json(file: IO[str], name: str) -> dict[str, Any]:
                 f"invalid progress file {name}: longer than {MAX_IMPORT_CHARS:,} "
                 "characters. Pass a file written by 'actlab progress export'."
             )
-        data = json.loads(text)
+        # Editors on Windows often start a UTF-8 file with a byte-order mark.
+        data = json.loads(text.removeprefix("\ufeff"))
     except RecursionError:
         raise click.ClickException(
             f"invalid progress file {name}: its JSON is nested too deeply. Pass a "

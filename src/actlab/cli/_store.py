@@ -54,7 +54,9 @@ def open_store(
     ``options`` go to ``Store.open``, e.g. ``new_per_day``.
 
     A ``StoreError`` on opening or while the command runs becomes a
-    ``click.ClickException`` (exit code 1) that names the database and what to do.
+    ``click.ClickException`` (exit code 1) that names the database and what to do,
+    and so does a ``StoredRecordError``, a stored record that an import left
+    invalid.
     """
     # Alembic logs its plugins and every migration step at INFO, which buries
     # the prompts of a terminal session. With -v (DEBUG) they are shown.
@@ -63,7 +65,7 @@ def open_store(
 
     # Imported here so that ``actlab --help`` and the other commands do not
     # load SQLAlchemy and the migrations.
-    from ..store import Store, StoreError
+    from ..store import Store, StoredRecordError, StoreError
 
     if must_exist:
         _check_exists(url)
@@ -76,6 +78,8 @@ def open_store(
         yield store
     except StoreError as error:
         raise click.ClickException(_describe(error, store.url)) from None
+    except StoredRecordError as error:
+        raise click.ClickException(f"database {store.url}: {error}.") from None
     finally:
         store.close()
 

@@ -11,6 +11,7 @@ from ._engine import ENV_VAR, StoreError, default_url, revisions
 from ._evidence import ExperimentRunRecord, MonitorRunSummary, json_safe
 from ._records import (
     ATTEMPT_KINDS,
+    SKIP_REASONS,
     AttemptRecord,
     CardView,
     ConceptAccuracy,
@@ -19,13 +20,14 @@ from ._records import (
     Progress,
     ReviewRecord,
 )
-from ._store import ActionConflictError, Store, UnknownItemError
+from ._store import ActionConflictError, Store, StoredRecordError, UnknownItemError
 from ._transfer import FORMAT
 
 __all__ = [
     "ATTEMPT_KINDS",
     "ENV_VAR",
     "FORMAT",
+    "SKIP_REASONS",
     "ActionConflictError",
     "AttemptRecord",
     "CardView",
@@ -38,6 +40,7 @@ __all__ = [
     "ReviewRecord",
     "Store",
     "StoreError",
+    "StoredRecordError",
     "UnknownItemError",
     "default_url",
     "json_safe",

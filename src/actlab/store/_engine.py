@@ -25,8 +25,20 @@ ENV_VAR = "ACTLAB_DATABASE_URL"
 BUSY_TIMEOUT = 10.0
 
 
+# The execution option that marks the engine of write transactions.
+WRITE_OPTION = "actlab_write"
+
+
 class StoreError(ActlabError):
-    """The database cannot be opened, read or written; the message says why."""
+    """The database cannot be opened, read or written; the message gives the cause.
+
+    ``transient`` is True when the same request may succeed later unchanged:
+    the database was locked by another program or its server was down.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def default_url() -> str:
@@ -99,8 +111,16 @@ def create(url: URL, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
     _make_folder(url)
     engine = create_engine(url, connect_args={"timeout": busy_timeout})
     event.listen(engine, "connect", _configure_sqlite)
-    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "begin", _begin)
     return engine
+
+
+def for_writing(engine: Engine) -> Engine:
+    """Return ``engine`` marked so that each transaction takes the write lock first.
+
+    The returned engine shares the pool and the event handlers of ``engine``.
+    """
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def _make_folder(url: URL) -> None:
@@ -117,8 +137,7 @@ def _make_folder(url: URL) -> None:
 
 def _configure_sqlite(connection, record) -> None:
     # The driver's own transaction handling is off, so that "begin" below
-    # starts every transaction with BEGIN IMMEDIATE: a writer takes the lock
-    # at the start and waits for it, rather than failing halfway through.
+    # chooses how each transaction starts.
     connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -127,25 +146,40 @@ def _configure_sqlite(connection, record) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection) -> None:
+    # A write transaction starts with BEGIN IMMEDIATE: it takes the write lock
+    # at the start and waits for it, rather than failing halfway through. A
+    # read starts with a deferred BEGIN, which in WAL mode reads the last
+    # committed state without waiting for another program's writer.
+    if connection.get_execution_options().get(WRITE_OPTION, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _migrations() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database's schema up to the newest migration."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    """Bring the database's schema up to the newest migration.
+
+    The revision is read without the write lock, so opening a database whose
+    schema is up to date does not wait for another program that is writing.
+    """
+    config = _migrations()
     script = ScriptDirectory.from_config(config)
-    with engine.begin() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-        known = {revision.revision for revision in script.walk_revisions()}
-        if current is not None and current not in known:
-            raise StoreError(
-                f"the database {shown(engine.url)} has schema {current!r}, made by a "
-                "newer actlab than this one: upgrade actlab, or choose another "
-                "--database-url"
-            )
-        if current == script.get_current_head():
+    head = script.get_current_head()
+    with engine.connect() as connection, connection.begin():
+        current = _current_revision(connection, script, engine.url)
+    if current == head:
+        return
+    with for_writing(engine).begin() as connection:
+        # Another process may have upgraded it since the read above.
+        current = _current_revision(connection, script, engine.url)
+        if current == head:
             return
         config.attributes["connection"] = connection
         if current is None:
@@ -155,21 +189,37 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def _current_revision(connection, script: ScriptDirectory, url: URL) -> str | None:
+    current = MigrationContext.configure(connection).get_current_revision()
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the database {shown(url)} has schema {current!r}, made by a "
+            "newer actlab than this one: upgrade actlab, or choose another "
+            "--database-url"
+        )
+    return current
+
+
 def revisions() -> list[str]:
     """Return the schema revisions, oldest first."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    script = ScriptDirectory.from_config(config)
+    script = ScriptDirectory.from_config(_migrations())
     return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
 def upgrade_to(engine: Engine, revision: str) -> None:
     """Upgrade the database to ``revision`` exactly (tests build old schemas so)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    config = _migrations()
+    with for_writing(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def missing_table(error: exc.SQLAlchemyError) -> bool:
+    """Return True if ``error`` reports a table that does not exist."""
+    cause = getattr(error, "orig", error)
+    # 42P01 is PostgreSQL's undefined_table.
+    return getattr(cause, "sqlstate", None) == "42P01" or "no such table" in str(cause)
 
 
 def explain(error: exc.SQLAlchemyError, url: URL) -> StoreError:
@@ -177,26 +227,40 @@ def explain(error: exc.SQLAlchemyError, url: URL) -> StoreError:
     text = str(getattr(error, "orig", error)).strip().splitlines()[0]
     where = shown(url)
     if "locked" in text or "busy" in text:
-        message = (
+        return StoreError(
             f"the database {where} is locked by another program ({text}): "
-            "close the other program or try again"
+            "close the other program or try again",
+            transient=True,
         )
-    elif "readonly" in text or "read-only" in text:
+    if "readonly" in text or "read-only" in text:
         message = (
             f"cannot write to the database {where} ({text}): it is read-only; "
             "allow writing to the file and its folder, or choose another "
             "--database-url"
         )
-    elif "unable to open" in text or "not a database" in text:
+    elif "malformed" in text or "not a database" in text:
+        message = (
+            f"the file {url.database} is not a valid actlab database ({text}): "
+            "move it aside so that actlab creates a new one there, or choose "
+            "another --database-url"
+        )
+    elif "unable to open" in text:
         message = (
             f"cannot open the database {where} ({text}): the path must be a "
             "SQLite file or a new file in a folder you can write to; choose "
             "another --database-url"
         )
-    elif isinstance(error, exc.OperationalError):
+    elif missing_table(error):
         message = (
+            f"the database {where} lacks an actlab table ({text}) although its "
+            "schema version says it has it, so another program changed it: "
+            "restore it from a backup, or choose another --database-url"
+        )
+    elif isinstance(error, exc.OperationalError):
+        return StoreError(
             f"cannot use the database {where} ({text}): check that it exists and "
-            "its server is running, or choose another --database-url"
+            "its server is running, or choose another --database-url",
+            transient=True,
         )
     else:
         message = f"the database {where} failed ({text})"

@@ -128,9 +128,27 @@ class Progress:
         return values
 
 
+# The text of each reason for skipping a record on import, by its key in
+# ``ImportSummary.skipped_by_reason``.
+SKIP_REASONS = {
+    "present": "already present",
+    "unknown_card": "of cards that the installed lessons do not have",
+    "unknown_section": "of sections that the installed lessons do not have",
+    "older_schedule": "card schedules not newer than the stored ones",
+}
+
+
 @dataclass(frozen=True)
 class ImportSummary:
-    """How many rows of each kind an import added, and how many it skipped."""
+    """How many rows of each kind an import added, and how many it skipped and why.
+
+    ``skipped_by_reason`` counts the skipped records by a key of
+    ``SKIP_REASONS``.
+    """
 
     added: dict[str, int] = field(default_factory=dict)
-    skipped: int = 0
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.skipped_by_reason.values())

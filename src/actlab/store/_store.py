@@ -8,10 +8,9 @@ lost reply or a killed server) finds the stored row and changes nothing.
 from __future__ import annotations
 
 import dataclasses
-import re
+import numbers
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,7 +28,8 @@ from actlab.practice import (
     rating_from_self_assessment,
 )
 
-from . import _catalogue, _engine, _evidence, _transfer
+from . import _catalogue, _details, _engine, _evidence, _transfer
+from ._details import INTEGER_MAX, RecordProblem
 from ._evidence import ExperimentRunRecord, MonitorRunSummary
 from ._models import (
     ACTION_ID_LENGTH,
@@ -54,12 +54,20 @@ from ._records import (
 )
 
 T = TypeVar("T")
-_ACTION_ID = re.compile(rf"[!-~]{{1,{ACTION_ID_LENGTH}}}")
 _RETRIES = 3
 
 
 class ActionConflictError(ValueError):
     """An action id sent again for another card, item or kind than the first time."""
+
+
+class StoredRecordError(ValueError):
+    """A stored record that breaks the store's rules, so an action cannot use it.
+
+    An import from before those rules were checked can leave such a record:
+    an attempt whose detail a replay cannot read, an interview answer without
+    its card review, or a card schedule that fsrs cannot review.
+    """
 
 
 class UnknownItemError(LookupError):
@@ -79,7 +87,10 @@ class Store:
     def __init__(self, engine: Engine, new_per_day: int = 20):
         self.engine = engine
         self.scheduler = Scheduler(new_per_day=new_per_day)
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            _engine.for_writing(engine), expire_on_commit=False
+        )
         self._file = _engine.sqlite_file(engine.url)
 
     @classmethod
@@ -130,28 +141,57 @@ class Store:
 
     # --- transactions ----------------------------------------------------------
 
-    @contextmanager
-    def _reading(self) -> Iterator[Session]:
-        self._check_file()
-        try:
-            with self._sessions() as session, session.begin():
-                yield session
-        except sa_exc.SQLAlchemyError as error:
-            raise _engine.explain(error, self.engine.url) from None
+    def _read(self, action: Callable[[Session], T]) -> T:
+        """Run ``action`` in one read transaction.
+
+        On SQLite it starts with a deferred BEGIN, so in WAL mode it reads the
+        last committed state while another program writes, without waiting.
+        """
+        return self._transaction(self._read_sessions, action)
 
     def _write(self, action: Callable[[Session], T]) -> T:
-        """Run ``action`` in one transaction, again if a concurrent insert collided."""
+        """Run ``action`` in one write transaction, again if an insert collided.
+
+        On SQLite it starts with BEGIN IMMEDIATE, so it waits up to the busy
+        timeout for another writer before it reads anything.
+        """
+        return self._transaction(self._write_sessions, action)
+
+    def _transaction(
+        self, sessions: sessionmaker[Session], action: Callable[[Session], T]
+    ) -> T:
         self._check_file()
-        for attempt in range(_RETRIES):
+        collisions = 0
+        restored = False
+        while True:
             try:
-                with self._sessions() as session, session.begin():
+                with sessions() as session, session.begin():
                     return action(session)
             except sa_exc.IntegrityError:
-                if attempt == _RETRIES - 1:
+                collisions += 1
+                if collisions == _RETRIES:
                     raise
             except sa_exc.SQLAlchemyError as error:
-                raise _engine.explain(error, self.engine.url) from None
-        raise AssertionError("unreachable")
+                if restored or not _engine.missing_table(error):
+                    raise _engine.explain(error, self.engine.url) from None
+                restored = True
+                self._restore_schema(error)
+
+    def _restore_schema(self, error: sa_exc.SQLAlchemyError) -> None:
+        """Create the tables again in a database that lost them while open.
+
+        A PostgreSQL database dropped and created again has none, and neither
+        has a SQLite file whose tables another program dropped.
+        """
+        _engine.logger.warning(
+            "the tables of %s are missing (%s): creating them again",
+            self.url,
+            str(getattr(error, "orig", error)).strip().splitlines()[0],
+        )
+        try:
+            _engine.upgrade(self.engine)
+        except sa_exc.SQLAlchemyError as failure:
+            raise _engine.explain(failure, self.engine.url) from None
 
     def _check_file(self) -> None:
         """Raise ``StoreError`` if the SQLite file was deleted or replaced since open.
@@ -188,7 +228,7 @@ class Store:
             concept=None if concept is None else _item_id(concept, "concept"),
             score=_score(score),
             correct=bool(correct),
-            detail=dict(detail or {}),
+            detail=_detail(detail),
             created_at=_now(at, "at"),
         )
         return self._write(lambda session: _insert_attempt(session, row))
@@ -202,16 +242,16 @@ class Store:
             query = query.where(AttemptRow.kind == _kind(kind))
         if limit is not None:
             query = query.limit(_limit(limit))
-        with self._reading() as session:
-            return [_attempt_record(row) for row in session.scalars(query)]
+        return self._read(
+            lambda session: [_attempt_record(row) for row in session.scalars(query)]
+        )
 
     # --- cards -----------------------------------------------------------------
 
     def cards(self, now: datetime | None = None) -> list[CardView]:
         """Return every card with its schedule, in lesson order."""
         now = _now(now, "now")
-        with self._reading() as session:
-            states = _states(session)
+        states = self._read(_states)
         return [
             self._view(text.id, states.get(text.id), now)
             for text in _catalogue.card_texts().values()
@@ -221,18 +261,19 @@ class Store:
         """Return one card, or raise ``UnknownItemError`` naming the choices."""
         _card_text(card_id)
         now = _now(now, "now")
-        with self._reading() as session:
-            row = session.get(CardStateRow, card_id)
-            return self._view(card_id, _state(row) if row else None, now)
+        row = self._read(lambda session: session.get(CardStateRow, card_id))
+        return self._view(card_id, _state(row) if row else None, now)
 
     def due_cards(
         self, now: datetime | None = None, limit: int | None = None
     ) -> list[CardView]:
         """Return the cards due at ``now``, earliest first, new ones up to the limit."""
         now = _now(now, "now")
-        with self._reading() as session:
-            states = _states(session)
-            seen = _new_seen_since(session, _day_start(now))
+
+        def read(session: Session) -> tuple[dict[str, CardState], int]:
+            return _states(session), _new_seen_since(session, _day_start(now))
+
+        states, seen = self._read(read)
         ids = list(_catalogue.card_texts())
         cards = [
             dataclasses.replace(states[card_id], card_id=index)
@@ -251,8 +292,7 @@ class Store:
     def new_seen_today(self, now: datetime | None = None) -> int:
         """Count the new cards given their first scheduled review since UTC midnight."""
         now = _now(now, "now")
-        with self._reading() as session:
-            return _new_seen_since(session, _day_start(now))
+        return self._read(lambda session: _new_seen_since(session, _day_start(now)))
 
     def review(
         self,
@@ -293,6 +333,8 @@ class Store:
             return self._review_record(session, stored, duplicate=True)
         row = session.get(CardStateRow, card_id, with_for_update=True)
         before = _state(row) if row else CardState.new(0, now)
+        if not practice:
+            _check_schedule(card_id, before)
         after, _ = self.scheduler.review(before, rating, now, practice=practice)
         if not practice:
             row = _save_state(session, row, card_id, after)
@@ -337,8 +379,11 @@ class Store:
         query = select(ReviewRow).order_by(ReviewRow.id)
         if card_id is not None:
             query = query.where(ReviewRow.card_id == card_id)
-        with self._reading() as session:
-            return [_transfer.review_values(row) for row in session.scalars(query)]
+        return self._read(
+            lambda session: [
+                _transfer.review_values(row) for row in session.scalars(query)
+            ]
+        )
 
     def _view(self, card_id: str, state: CardState | None, now: datetime) -> CardView:
         text = _catalogue.card_texts()[card_id]
@@ -389,15 +434,24 @@ class Store:
             score=len(ticked) / points,
             # As for a card, the learner's own rating decides: right unless Again.
             correct=rating != Rating.AGAIN,
-            detail={"answer": answer, "covered": ticked, "rating": int(rating)},
+            detail=_detail(
+                {"answer": answer, "covered": ticked, "rating": int(rating)}
+            ),
             created_at=now,
         )
 
         def write(session: Session) -> tuple[AttemptRecord, ReviewRecord]:
             record = _insert_attempt(session, attempt)
-            review_action = _derived_action(action, "review")
+            review_action = _details.interview_review_action(action)
             if record.duplicate:
                 stored = _review_by_action(session, review_action)
+                if stored is None or stored.card_id != card_id:
+                    raise StoredRecordError(
+                        f"the interview answer stored under action_id {action!r} "
+                        f"has no review of card {card_id!r}, so it cannot be "
+                        "repeated (an import may have left it so): send a new "
+                        "action_id"
+                    )
                 return record, self._review_record(session, stored, duplicate=True)
             review = self._review(session, card_id, rating, False, review_action, now)
             return record, review
@@ -444,17 +498,24 @@ class Store:
         """Return the learner's progress at ``now``."""
         now = _now(now, "now")
         today = _day_start(now)
-        with self._reading() as session:
+
+        def read(session: Session) -> tuple[Any, ...]:
             sections = session.execute(
                 select(SectionDoneRow.lesson, SectionDoneRow.section).order_by(
                     SectionDoneRow.done_at
                 )
             ).all()
-            by_kind = _counts_by_kind(session)
-            concepts = _concept_accuracy(session)
-            reviews_today = _reviews_since(session, today, practice=False)
-            practice_today = _reviews_since(session, today, practice=True)
-            days = _active_days(session)
+            return (
+                sections,
+                _counts_by_kind(session),
+                _concept_accuracy(session),
+                _reviews_since(session, today, practice=False),
+                _reviews_since(session, today, practice=True),
+                _active_days(session),
+            )
+
+        stored = self._read(read)
+        sections, by_kind, concepts, reviews_today, practice_today, days = stored
         due = self.due_cards(now)
         texts = _catalogue.card_texts()
         states = {card.id: card for card in self.cards(now)}
@@ -478,8 +539,8 @@ class Store:
     def export_progress(self, now: datetime | None = None) -> dict[str, Any]:
         """Return the whole progress as JSON-ready values."""
         now = _now(now, "now")
-        with self._reading() as session:
-            return _transfer.export(session, now, _engine.revisions()[-1])
+        revision = _engine.revisions()[-1]
+        return self._read(lambda session: _transfer.export(session, now, revision))
 
     def import_progress(self, data: Any) -> ImportSummary:
         """Merge exported progress into this store, in one transaction.
@@ -521,16 +582,25 @@ class Store:
             query = query.where(ExperimentRunRow.name == name)
         if limit is not None:
             query = query.limit(_limit(limit))
-        with self._reading() as session:
-            return [_evidence.experiment_record(row) for row in session.scalars(query)]
+        return self._read(
+            lambda session: [
+                _evidence.experiment_record(row) for row in session.scalars(query)
+            ]
+        )
 
     def experiment_run(self, run_id: int) -> ExperimentRunRecord:
-        """Return one stored experiment run, or raise ``UnknownItemError``."""
-        with self._reading() as session:
-            row = session.get(ExperimentRunRow, run_id)
-            if row is None:
-                raise UnknownItemError(f"experiment run {run_id!r} not found")
-            return _evidence.experiment_record(row)
+        """Return one stored experiment run, or raise ``UnknownItemError``.
+
+        An id outside the column's range, 1 to 2**31 - 1, is not found either.
+        """
+        if isinstance(run_id, bool) or not isinstance(run_id, int):
+            raise ValueError(f"invalid run_id {run_id!r}: expected an integer")
+        row = None
+        if 1 <= run_id <= INTEGER_MAX:
+            row = self._read(lambda session: session.get(ExperimentRunRow, run_id))
+        if row is None:
+            raise UnknownItemError(f"experiment run {run_id!r} not found")
+        return _evidence.experiment_record(row)
 
     def save_sweep_cell(
         self,
@@ -549,8 +619,11 @@ class Store:
     def sweep_cells(self, sweep: str) -> dict[str, dict[str, Any]]:
         """Return the finished cells of ``sweep`` by cell key."""
         query = select(SweepCellRow).where(SweepCellRow.sweep == sweep)
-        with self._reading() as session:
-            return {row.cell: dict(row.result) for row in session.scalars(query)}
+        return self._read(
+            lambda session: {
+                row.cell: dict(row.result) for row in session.scalars(query)
+            }
+        )
 
     def log_monitor(
         self,
@@ -564,7 +637,7 @@ class Store:
         rows = [
             MonitorRecordRow(
                 run=run,
-                step=int(step),
+                step=_step(step),
                 recorded_at=moment,
                 stats=_evidence.json_safe(stats),
             )
@@ -580,8 +653,7 @@ class Store:
 
     def monitor_runs(self) -> list[MonitorRunSummary]:
         """Return the monitored runs, most recently logged first."""
-        with self._reading() as session:
-            return _evidence.monitor_runs(session)
+        return self._read(_evidence.monitor_runs)
 
     def monitor_records(
         self, run: str, after_step: int | None = None
@@ -593,8 +665,9 @@ class Store:
             .order_by(MonitorRecordRow.step, MonitorRecordRow.id)
         )
         if after_step is not None:
-            query = query.where(MonitorRecordRow.step > after_step)
-        with self._reading() as session:
+            query = query.where(MonitorRecordRow.step > _step(after_step))
+
+        def read(session: Session) -> list[dict[str, Any]]:
             return [
                 {
                     "step": row.step,
@@ -603,6 +676,8 @@ class Store:
                 }
                 for row in session.scalars(query)
             ]
+
+        return self._read(read)
 
 
 # --- rows and records ----------------------------------------------------------
@@ -618,10 +693,42 @@ def _insert_attempt(session: Session, row: AttemptRow) -> AttemptRecord:
                 f"invalid action_id {row.action_id!r}: it was used for the "
                 f"{stored.kind} attempt at {stored.item_id!r}; send a new id"
             )
+        _check_replay(stored)
         return _attempt_record(stored, duplicate=True)
     session.add(row)
     session.flush()
     return _attempt_record(row)
+
+
+def _check_replay(row: AttemptRow) -> None:
+    """Raise ``StoredRecordError`` if a repeated action cannot read ``row.detail``."""
+    try:
+        _details.check_detail(row.kind, row.item_id, row.detail)
+    except RecordProblem as problem:
+        raise StoredRecordError(
+            f"the {row.kind} attempt stored under action_id {row.action_id!r} is "
+            f"invalid ({problem}), so it cannot be repeated (an import may have "
+            "left it so): send a new action_id"
+        ) from None
+
+
+def _check_schedule(card_id: str, state: CardState) -> None:
+    """Raise ``StoredRecordError`` if fsrs cannot review the stored ``state``."""
+    try:
+        _details.check_card_state(
+            state.state,
+            state.step,
+            state.stability,
+            state.difficulty,
+            state.last_review,
+        )
+    except RecordProblem as problem:
+        raise StoredRecordError(
+            f"the stored schedule of card {card_id!r} is invalid ({problem}), so "
+            "it cannot be reviewed (an import may have left it so): review it in "
+            "practice mode, or import a valid schedule for it with a later "
+            "last_review"
+        ) from None
 
 
 def _attempt_record(row: AttemptRow, duplicate: bool = False) -> AttemptRecord:
@@ -680,10 +787,13 @@ def _save_state(
 
 
 def _new_seen_since(session: Session, start: datetime) -> int:
+    # Reviews of cards that the installed lessons lack, which older imports
+    # stored, must not use up the day's new cards.
     query = select(func.count(func.distinct(ReviewRow.card_id))).where(
         ReviewRow.state_before == "new",
         ReviewRow.practice.is_(False),
         ReviewRow.reviewed_at >= start,
+        ReviewRow.card_id.in_(list(_catalogue.card_texts())),
     )
     return session.scalar(query) or 0
 
@@ -780,17 +890,13 @@ def _day_start(moment: datetime) -> datetime:
 def _action_id(action_id: str | None) -> str:
     if action_id is None:
         return uuid.uuid4().hex
-    valid = isinstance(action_id, str) and _ACTION_ID.fullmatch(action_id)
+    valid = isinstance(action_id, str) and _details.ACTION_ID.fullmatch(action_id)
     if not valid:
         raise ValueError(
             f"invalid action_id {action_id!r}: expected 1 to {ACTION_ID_LENGTH} "
             "printable ASCII characters without spaces, such as a UUID"
         )
     return action_id
-
-
-def _derived_action(action_id: str, part: str) -> str:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{action_id}/{part}").hex
 
 
 def _kind(kind: Any) -> str:
@@ -806,7 +912,32 @@ def _item_id(value: Any, name: str) -> str:
         raise ValueError(
             f"invalid {name} {value!r}: expected 1 to {ITEM_ID_LENGTH} characters"
         )
+    problem = _details.text_problem(value)
+    if problem is not None:
+        raise ValueError(f"invalid {name} {value!r}: it {problem}")
     return value
+
+
+def _detail(detail: Any) -> dict[str, Any]:
+    if detail is None:
+        return {}
+    if not isinstance(detail, dict):
+        raise ValueError(f"invalid detail {detail!r}: expected a dict")
+    try:
+        _details.check_json(detail, "detail")
+    except RecordProblem as problem:
+        raise ValueError(f"invalid {problem}") from None
+    return dict(detail)
+
+
+def _step(step: Any) -> int:
+    # numbers.Integral takes NumPy integers too, as a training loop may count.
+    valid = isinstance(step, numbers.Integral) and not isinstance(step, bool)
+    if not valid or not 0 <= step <= INTEGER_MAX:
+        raise ValueError(
+            f"invalid step {step!r}: expected an integer from 0 to {INTEGER_MAX}"
+        )
+    return int(step)
 
 
 def _score(score: Any) -> float:
@@ -817,8 +948,11 @@ def _score(score: Any) -> float:
 
 
 def _limit(limit: Any) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise ValueError(f"invalid limit {limit!r}: expected an integer >= 0")
+    valid = isinstance(limit, int) and not isinstance(limit, bool)
+    if not valid or not 0 <= limit <= INTEGER_MAX:
+        raise ValueError(
+            f"invalid limit {limit!r}: expected an integer from 0 to {INTEGER_MAX}"
+        )
     return limit
 
 

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actlab.practice import STATES
 
-from . import _catalogue
+from . import _catalogue, _details
+from ._details import INTEGER_MAX, RecordProblem
 from ._models import (
     ACTION_ID_LENGTH,
     ITEM_ID_LENGTH,
@@ -32,8 +35,41 @@ from ._records import ATTEMPT_KINDS, ImportSummary
 FORMAT = "actlab-progress"
 VERSION = 1
 
-ActionId = Annotated[str, StringConstraints(min_length=1, max_length=ACTION_ID_LENGTH)]
-ItemId = Annotated[str, StringConstraints(min_length=1, max_length=ITEM_ID_LENGTH)]
+
+def _storable_text(value: str) -> str:
+    problem = _details.text_problem(value)
+    if problem is not None:
+        raise ValueError(f"{value!r} {problem}")
+    return value
+
+
+def _action_id(value: str) -> str:
+    if not _details.ACTION_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not 1 to {ACTION_ID_LENGTH} printable ASCII characters "
+            "without spaces, such as a UUID, which the web lab sends"
+        )
+    return value
+
+
+def _utc(moment: datetime) -> datetime:
+    """Return ``moment`` in UTC, or raise ``ValueError`` if UTC has no such date."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{moment.isoformat()} lies outside the years 1 to 9999 once converted "
+            "to UTC"
+        ) from None
+
+
+ActionId = Annotated[str, Field(strict=True), AfterValidator(_action_id)]
+ItemId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=ITEM_ID_LENGTH),
+    AfterValidator(_storable_text),
+]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
 StateName = Literal[STATES]  # type: ignore[valid-type]
 
 
@@ -49,41 +85,53 @@ class AttemptEntry(_Strict):
     score: float = Field(ge=0.0, le=1.0)
     correct: bool = Field(strict=True)
     detail: dict[str, Any] = Field(default_factory=dict)
-    created_at: AwareDatetime
+    created_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _check_detail(self) -> AttemptEntry:
+        _details.check_detail(self.kind, self.item_id, self.detail)
+        return self
 
 
 class ReviewEntry(_Strict):
     action_id: ActionId
     card_id: ItemId
     rating: int = Field(ge=1, le=4, strict=True)
-    reviewed_at: AwareDatetime
+    reviewed_at: UtcDatetime
     state_before: StateName
     state_after: StateName
-    due_after: AwareDatetime
+    due_after: UtcDatetime
     practice: bool = Field(default=False, strict=True)
 
 
 class CardEntry(_Strict):
     card_id: ItemId
     state: StateName
-    step: int | None = Field(default=None, ge=0, strict=True)
+    step: int | None = Field(default=None, ge=0, le=INTEGER_MAX, strict=True)
     stability: float | None = Field(default=None, gt=0.0)
     difficulty: float | None = Field(default=None, ge=1.0, le=10.0)
-    due: AwareDatetime
-    last_review: AwareDatetime | None = None
+    due: UtcDatetime
+    last_review: UtcDatetime | None = None
+
+    @model_validator(mode="after")
+    def _check_state(self) -> CardEntry:
+        _details.check_card_state(
+            self.state, self.step, self.stability, self.difficulty, self.last_review
+        )
+        return self
 
 
 class SectionEntry(_Strict):
     lesson: ItemId
     section: ItemId
     action_id: ActionId
-    done_at: AwareDatetime
+    done_at: UtcDatetime
 
 
 class ProgressFile(_Strict):
     format: Literal["actlab-progress"]
     version: Literal[1]
-    exported_at: AwareDatetime
+    exported_at: UtcDatetime
     schema_revision: str | None = None
     attempts: list[AttemptEntry] = Field(default_factory=list)
     reviews: list[ReviewEntry] = Field(default_factory=list)
@@ -142,12 +190,44 @@ def parse(data: Any) -> ProgressFile:
     try:
         return ProgressFile.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValueError(
-            f"invalid progress data: field {where!r}: {first['msg']}"
-            f" ({error.error_count()} problem(s) in all)"
-        ) from None
+        raise ValueError(_first_problem(data, error)) from None
+
+
+def _first_problem(data: dict[str, Any], error: ValidationError) -> str:
+    """Describe the first error of ``error``: the record, its field, and why."""
+    first = error.errors()[0]
+    location = [str(part) for part in first["loc"]]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, RecordProblem):
+        location.append(cause.field)
+        problem = cause.problem
+    elif isinstance(cause, ValueError):
+        problem = f"is invalid: {cause}"
+    else:
+        shown = repr(first["input"])
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        problem = f"is {shown}: {first['msg']}"
+    where = ".".join(location)
+    return (
+        f"invalid progress data: field {where!r}{_record_name(data, first['loc'])} "
+        f"{problem} ({error.error_count()} problem(s) in all)"
+    )
+
+
+def _record_name(data: dict[str, Any], location: tuple[Any, ...]) -> str:
+    """Return the id of the record at ``location``, as " of action_id 'x'", or ""."""
+    if len(location) < 2 or not isinstance(location[1], int):
+        return ""
+    entries = data.get(location[0])
+    if not isinstance(entries, list) or not 0 <= location[1] < len(entries):
+        return ""
+    entry = entries[location[1]]
+    for key in ("action_id", "card_id"):
+        value = entry.get(key) if isinstance(entry, dict) else None
+        if isinstance(value, str):
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            return f" of {key} {shown!r}"
+    return ""
 
 
 def check_moments(data: ProgressFile, now: datetime) -> None:
@@ -178,14 +258,52 @@ def check_moments(data: ProgressFile, now: datetime) -> None:
             )
 
 
+def check_interview_reviews(session: Session, data: ProgressFile) -> None:
+    """Raise ``ValueError`` for an interview attempt whose card review is missing.
+
+    The web lab stores an interview answer with a review of its card, under
+    an action id derived from the answer's, and a repeated answer returns
+    that review. It must be in the file or in this database already, unless
+    the attempt is stored here already and so is skipped.
+    """
+    in_file = {review.action_id: review.card_id for review in data.reviews}
+    stored = set(session.scalars(select(AttemptRow.action_id)))
+    for index, attempt in enumerate(data.attempts):
+        if attempt.kind != "interview" or attempt.action_id in stored:
+            continue
+        review_id = _details.interview_review_action(attempt.action_id)
+        card_id = in_file.get(review_id)
+        if card_id is None:
+            card_id = session.scalar(
+                select(ReviewRow.card_id).where(ReviewRow.action_id == review_id)
+            )
+        expected = _catalogue.interview_card_id(attempt.item_id)
+        if card_id != expected:
+            found = "none" if card_id is None else f"one of card {card_id!r}"
+            raise ValueError(
+                f"invalid progress data: field 'attempts.{index}' of action_id "
+                f"{attempt.action_id!r} is an interview answer without its review: "
+                f"expected a review of card {expected!r} with action_id "
+                f"{review_id!r}, found {found}. Export the progress again, "
+                "or remove this attempt"
+            )
+
+
 def merge(session: Session, data: ProgressFile) -> ImportSummary:
     """Add the rows of ``data`` whose actions this database does not have.
 
-    Sections and card schedules that the installed lessons do not have are
-    skipped and counted, not stored.
+    Sections, cards and reviews of cards that the installed lessons do not
+    have are skipped and counted by reason, not stored, as is a card schedule
+    that is not newer than the stored one.
     """
+    check_interview_reviews(session, data)
     added = {"attempts": 0, "reviews": 0, "cards": 0, "sections": 0}
-    skipped = 0
+    skipped: dict[str, int] = {}
+
+    def skip(reason: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
+    cards = _catalogue.card_texts()
     for model, entries, key in (
         (AttemptRow, data.attempts, "attempts"),
         (ReviewRow, data.reviews, "reviews"),
@@ -193,41 +311,53 @@ def merge(session: Session, data: ProgressFile) -> ImportSummary:
         known = set(session.scalars(select(model.action_id)))
         for entry in entries:
             if entry.action_id in known:
-                skipped += 1
+                skip("present")
+                continue
+            if key == "reviews" and entry.card_id not in cards:
+                skip("unknown_card")
                 continue
             session.add(model(**entry.model_dump()))
             known.add(entry.action_id)
             added[key] += 1
     for entry in data.sections:
-        if (entry.lesson, entry.section) not in _catalogue.section_ids():
-            skipped += 1
-            continue
-        done = session.get(SectionDoneRow, (entry.lesson, entry.section))
-        taken = session.scalar(
-            select(SectionDoneRow).where(SectionDoneRow.action_id == entry.action_id)
-        )
-        if done is not None or taken is not None:
-            skipped += 1
+        reason = _section_skip(session, entry)
+        if reason is not None:
+            skip(reason)
             continue
         session.add(SectionDoneRow(**entry.model_dump()))
         session.flush()
         added["sections"] += 1
     for entry in data.cards:
-        if entry.card_id not in _catalogue.card_texts():
-            skipped += 1
+        if entry.card_id not in cards:
+            skip("unknown_card")
             continue
         row = session.get(CardStateRow, entry.card_id)
+        values = entry.model_dump()
         if row is not None and not _later(entry.last_review, row.last_review):
-            skipped += 1
+            same = all(getattr(row, name) == value for name, value in values.items())
+            skip("present" if same else "older_schedule")
             continue
         if row is None:
             row = CardStateRow(card_id=entry.card_id)
             session.add(row)
-        for name, value in entry.model_dump().items():
+        for name, value in values.items():
             setattr(row, name, value)
         added["cards"] += 1
     session.flush()
     return ImportSummary(added, skipped)
+
+
+def _section_skip(session: Session, entry: SectionEntry) -> str | None:
+    """Return why ``entry`` is not stored, or None if it is new."""
+    if (entry.lesson, entry.section) not in _catalogue.section_ids():
+        return "unknown_section"
+    done = session.get(SectionDoneRow, (entry.lesson, entry.section))
+    taken = session.scalar(
+        select(SectionDoneRow).where(SectionDoneRow.action_id == entry.action_id)
+    )
+    if done is not None or taken is not None:
+        return "present"
+    return None
 
 
 def _later(new: datetime | None, old: datetime | None) -> bool:

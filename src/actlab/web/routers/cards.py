@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from actlab import lessons, practice
-from actlab.store import Store, StoreError, UnknownItemError
+from actlab.store import Store, StoredRecordError, StoreError, UnknownItemError
 
 from ..curves import InvalidInput
 from ..deps import get_store
@@ -246,15 +246,16 @@ def call_store(request: Request, action: Callable[[], Any]) -> Any:
     """Run ``action`` and turn its rejections into error responses.
 
     Returns the action's result, or a ``JSONResponse``: 404 for an unknown
-    item, 422 for a value the store rejects, 503 for a database failure.
+    item, 422 for a value the store rejects. A database failure propagates to
+    the app's handler, which answers 503 with a page or JSON as the route
+    serves.
     """
     try:
         return action()
     except UnknownItemError as error:
         return error_response(request, 404, "id", str(error))
-    except StoreError as error:
-        logger.error("%s %s failed: %s", request.method, request.url.path, error)
-        return error_response(request, 503, None, str(error))
+    except (StoreError, StoredRecordError):
+        raise
     except ValueError as error:
         return error_response(request, 422, None, str(error))
 

@@ -16,9 +16,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -36,6 +37,13 @@ router = APIRouter(tags=["experiments"])
 
 MAX_JOBS = 2
 NOT_FOUND = {404: {"model": ErrorBody, "description": "experiment or run not found"}}
+# Run ids are INTEGER keys, which PostgreSQL keeps in 32 bits and SQLite in
+# 64, so a larger id is rejected before it reaches the database.
+RUN_ID_MAX = 2**31 - 1
+RunId = Annotated[
+    int,
+    PathParameter(ge=1, le=RUN_ID_MAX, description="the id of a stored run"),
+]
 
 
 class ClaimOut(BaseModel):
@@ -203,7 +211,7 @@ def list_runs(name: str, store: StoreDep) -> list[RunSummary]:
 
 
 @router.get("/api/experiments/runs/{run_id}", responses=NOT_FOUND)
-def read_run(run_id: int, store: StoreDep) -> dict[str, Any]:
+def read_run(run_id: RunId, store: StoreDep) -> dict[str, Any]:
     """Return one stored run's whole result: settings, seeds, versions, data."""
     run = store.experiment_run(run_id)
     return {"id": run.id, "name": run.name, "result": run.result}
@@ -331,7 +339,7 @@ def _figures(run: ExperimentRunRecord) -> tuple[bytes, ...]:
     "/experiments/runs/{run_id}/figures/{index}.png",
     responses=NOT_FOUND,
 )
-def figure(run_id: int, index: int, store: StoreDep) -> Response:
+def figure(run_id: RunId, index: int, store: StoreDep) -> Response:
     """Return figure ``index`` of a stored run as PNG, drawn from its result."""
     run = store.experiment_run(run_id)
     figures = _figures(run)
