@@ -295,6 +295,8 @@ def print_gemm(result: dict, dtype) -> None:
     fraction = total_time / step_best
     print(f"step throughput as a fraction of the products' best rate: {fraction:.2f}")
     print(f"np.matmul 1024 x 1024 x 1024: {result['peak'] / 1e9:.1f} GFLOP/s")
+    machine = total_flops / step_best / result["peak"]
+    print(f"step throughput as a fraction of that machine rate: {machine:.2f}")
 
 
 def main() -> None:

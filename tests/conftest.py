@@ -22,6 +22,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playw
 
 from actlab.web import Settings, create_app
 
+# The lab answers only to loopback host names, so test clients use one.
+LAB = "http://127.0.0.1"
+
 CHROMIUM = os.environ.get("ACTLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -150,7 +153,9 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
     """A ``TestClient`` over a fresh app with default settings and an empty store."""
-    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url)), base_url=LAB
+    ) as test_client:
         yield test_client
 
 

@@ -13,6 +13,9 @@ from actlab import lessons, practice
 from actlab.web import Settings, create_app
 from actlab.web.routers.playground_page import read_query
 
+# The lab answers only to loopback host names, so test clients use one.
+LAB = "http://127.0.0.1"
+
 LESSON_CARDS = [
     card for lesson in lessons.bundled_lessons().values() for card in lesson.cards
 ]
@@ -23,7 +26,9 @@ CARD_COUNT = len(LESSON_CARDS) + len(QUESTIONS)
 
 
 def make_client(database_url: str, **settings) -> TestClient:
-    return TestClient(create_app(Settings(database_url=database_url, **settings)))
+    return TestClient(
+        create_app(Settings(database_url=database_url, **settings)), base_url=LAB
+    )
 
 
 @pytest.fixture

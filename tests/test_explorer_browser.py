@@ -110,7 +110,7 @@ def test_parameter_slider_changes_plot(offline_page, live_server):
         pytest.skip("no registry entry has a numeric parameter")
     name, parameter = found
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={name}")
+    open_explorer(page, f"{live_server}/explorer?show={name}")
     before = lines(page, "value-plot")[name], lines(page, "derivative-plot")[name]
     card = page.locator(f'article.entry[data-entry="{name}"]')
     slider = card.locator(f'input[type="range"][aria-label="{parameter.name} slider"]')
@@ -139,7 +139,7 @@ def test_parameter_slider_changes_plot(offline_page, live_server):
 def test_z_marker_readout_matches_api(offline_page, live_server):
     selected = NAMES[:2]
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={','.join(selected)}")
+    open_explorer(page, f"{live_server}/explorer?show={','.join(selected)}")
     before = readout(page)
     slider = page.locator("#z-slider")
     box = slider.bounding_box()
@@ -162,7 +162,7 @@ def test_z_marker_readout_matches_api(offline_page, live_server):
 
 def test_plot_click_moves_marker(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={NAMES[0]}")
+    open_explorer(page, f"{live_server}/explorer?show={NAMES[0]}")
     area = page.locator("#value-plot .nsewdrag").first.bounding_box()
 
     old = revision(page)
@@ -178,7 +178,7 @@ def test_plot_click_moves_marker(offline_page, live_server):
 
 def test_marker_drawn_at_z(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={NAMES[0]}&z=1.25")
+    open_explorer(page, f"{live_server}/explorer?show={NAMES[0]}&z=1.25")
     marker_x = page.evaluate(
         "() => document.getElementById('value-plot').layout.shapes[0].x0"
     )
@@ -193,7 +193,9 @@ def test_marker_drawn_at_z(offline_page, live_server):
 
 def test_invalid_url_parameter_shows_message(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show=not-an-activation,{NAMES[0]}&z=abc")
+    open_explorer(
+        page, f"{live_server}/explorer?show=not-an-activation,{NAMES[0]}&z=abc"
+    )
     messages = page.locator("#messages")
 
     assert messages.is_visible()
@@ -206,7 +208,7 @@ def test_invalid_url_parameter_shows_message(offline_page, live_server):
 
 def test_rejected_request_shows_message(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={NAMES[0]}")
+    open_explorer(page, f"{live_server}/explorer?show={NAMES[0]}")
     messages = page.locator("#messages")
 
     assert not messages.is_visible()
@@ -225,7 +227,7 @@ def test_url_reproduces_view(offline_page, live_server):
     found = numeric_parameter()
     name = NAMES[0] if found is None else found[0]
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={name}&start=-3&stop=5&z=2.5")
+    open_explorer(page, f"{live_server}/explorer?show={name}&start=-3&stop=5&z=2.5")
     if found is not None:
         old = revision(page)
         page.locator(
@@ -263,7 +265,9 @@ def annotations(page: Page, plot_id: str) -> list[str]:
 
 def test_invalid_range_keeps_last_view(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={NAMES[0]},{NAMES[1]}&start=-3&stop=5")
+    open_explorer(
+        page, f"{live_server}/explorer?show={NAMES[0]},{NAMES[1]}&start=-3&stop=5"
+    )
     before = lines(page, "value-plot"), lines(page, "derivative-plot")
     url = page.url
 
@@ -281,7 +285,7 @@ def test_invalid_range_keeps_last_view(offline_page, live_server):
 
 def test_valid_range_after_invalid_redraws(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={NAMES[0]}")
+    open_explorer(page, f"{live_server}/explorer?show={NAMES[0]}")
     set_range(page, "5", "-5")
     set_range(page, "-2", "2")
     # Filling the two boxes can redraw twice; wait for the one with both ends.
@@ -303,7 +307,7 @@ def test_valid_range_after_invalid_redraws(offline_page, live_server):
 
 def test_unparsable_start_echoed(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show={NAMES[0]}")
+    open_explorer(page, f"{live_server}/explorer?show={NAMES[0]}")
     before = lines(page, "value-plot")
 
     set_range(page, "1e999", "6")
@@ -317,7 +321,7 @@ def test_unparsable_start_echoed(offline_page, live_server):
 
 def test_softmax_facts_match_plot(offline_page, live_server):
     page = offline_page.page
-    open_explorer(page, f"{live_server}/?show=softmax")
+    open_explorer(page, f"{live_server}/explorer?show=softmax")
     card = page.locator('article.entry[data-entry="softmax"]')
     shown = card.locator('[data-fact="max-derivative"]').text_content()
     plotted = max(lines(page, "derivative-plot")["softmax"])

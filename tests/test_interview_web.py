@@ -10,6 +10,9 @@ from fastapi.testclient import TestClient
 from actlab import lessons, practice
 from actlab.web import Settings, create_app
 
+# The lab answers only to loopback host names, so test clients use one.
+LAB = "http://127.0.0.1"
+
 QUESTIONS = [
     q for lesson in lessons.bundled_lessons().values() for q in lesson.interview
 ]
@@ -19,7 +22,9 @@ FIRST = QUESTIONS[0]
 @pytest.fixture
 def client(database_url) -> Iterator[TestClient]:
     """A client over an app whose store is an empty SQLite file of this test."""
-    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url)), base_url=LAB
+    ) as test_client:
         yield test_client
 
 

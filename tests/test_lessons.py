@@ -23,6 +23,9 @@ from actlab.lessons import LessonError, load_lesson, load_lessons
 from actlab.web import Settings, create_app
 from actlab.web.explorer import read_state as read_explorer_state
 
+# The lab answers only to loopback host names, so test clients use one.
+LAB = "http://127.0.0.1"
+
 LESSON = "activations"
 SOURCE = lessons.CONTENT_DIR / LESSON
 PACKAGE_ROOT = Path(importlib.import_module("actlab").__file__).parent.parent
@@ -35,7 +38,7 @@ def lesson() -> lessons.Lesson:
 
 @pytest.fixture(scope="module")
 def app_client():
-    with TestClient(create_app(Settings())) as test_client:
+    with TestClient(create_app(Settings()), base_url=LAB) as test_client:
         yield test_client
 
 

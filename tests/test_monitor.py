@@ -975,6 +975,8 @@ def test_locked_store_warns_and_keeps_records(tmp_path):
         ({"dead_threshold": True}, "invalid dead_threshold=True"),
         ({"run": ""}, "invalid run ''"),
         ({"run": " padded"}, "invalid run ' padded'"),
+        ({"run": ".."}, "invalid run '..'"),
+        ({"run": "."}, "invalid run '.'"),
     ],
 )
 def test_invalid_options_raise(options, fragment):

@@ -15,12 +15,19 @@ from starlette.websockets import WebSocketDisconnect
 from actlab.web import Settings, create_app
 from actlab.web.routers import playground as playground_router
 
+# A full address, because the test client sends "testserver" as the Host of a
+# relative one, which the lab rejects.
+PLAYGROUND_SOCKET = "ws://127.0.0.1/ws/playground"
+
+# The lab answers only to loopback host names, so test clients use one.
+LAB = "http://127.0.0.1"
+
 MESSAGE_TYPES = {"ready", "data", "frame", "paused", "error", "export", "pong"}
 SMALL = {"points": "200", "hidden": "4"}
 
 
 def open_session(client: TestClient, **state):
-    socket = client.websocket_connect("/ws/playground")
+    socket = client.websocket_connect(PLAYGROUND_SOCKET)
     ws = socket.__enter__()
     kinds = [ws.receive_json()["type"] for _ in range(3)]
     assert kinds == ["ready", "data", "frame"]
@@ -54,7 +61,7 @@ def ws(client):
 
 
 def test_socket_opens_with_ready_data_frame(client):
-    with client.websocket_connect("/ws/playground") as ws:
+    with client.websocket_connect(PLAYGROUND_SOCKET) as ws:
         ready = ws.receive_json()
         data = ws.receive_json()
         frame = ws.receive_json()
@@ -417,9 +424,12 @@ def test_socket_handler_fuzz(client):
 
 def test_session_cap_rejects_socket():
     app = create_app(Settings(playground_max_sessions=1))
-    with TestClient(app) as client, client.websocket_connect("/ws/playground") as first:
+    with (
+        TestClient(app, base_url=LAB) as client,
+        client.websocket_connect(PLAYGROUND_SOCKET) as first,
+    ):
         assert first.receive_json()["type"] == "ready"
-        with client.websocket_connect("/ws/playground") as second:
+        with client.websocket_connect(PLAYGROUND_SOCKET) as second:
             error = second.receive_json()
             assert error["type"] == "error"
             assert error["field"] == "session"
@@ -431,7 +441,10 @@ def test_session_cap_rejects_socket():
 def test_idle_session_is_closed():
     app = create_app(Settings(playground_idle_seconds=0.5))
     received = []
-    with TestClient(app) as client, client.websocket_connect("/ws/playground") as ws:
+    with (
+        TestClient(app, base_url=LAB) as client,
+        client.websocket_connect(PLAYGROUND_SOCKET) as ws,
+    ):
         # On a busy machine the close may come before every opening message.
         with pytest.raises(WebSocketDisconnect) as closed:
             while True:
@@ -502,7 +515,7 @@ def test_options_endpoint_lists_registry(client):
 
 def test_session_start_stop_logged(client, caplog):
     caplog.set_level("INFO", logger="actlab.web.playground")
-    with client.websocket_connect("/ws/playground") as ws:
+    with client.websocket_connect(PLAYGROUND_SOCKET) as ws:
         session = ws.receive_json()["session"]
         ws.send_json({"type": "set", "lr": "fast"})
         receive_until(ws, "error")
@@ -526,7 +539,7 @@ def test_foreign_origin_rejected(client):
     headers = {"origin": "http://elsewhere.invalid"}
     with (
         pytest.raises(WebSocketDisconnect) as closed,
-        client.websocket_connect("/ws/playground", headers=headers) as socket,
+        client.websocket_connect(PLAYGROUND_SOCKET, headers=headers) as socket,
     ):
         socket.receive_json()
     assert closed.value.code == 1008

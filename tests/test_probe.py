@@ -11,6 +11,10 @@ from starlette.websockets import WebSocketDisconnect
 from actlab import activations, nn
 from actlab.probe import Probe, ProbeConfig, ProbeError, dataset_names
 
+# A full address, because the test client sends "testserver" as the Host of a
+# relative one, which the lab rejects.
+PROBE_SOCKET = "ws://127.0.0.1/ws/probe"
+
 PROBED = [
     ("relu", {}),
     ("sigmoid", {}),
@@ -153,7 +157,7 @@ START = {"type": "start", "activation": "relu", "dataset": "xor", "seed": 0}
 
 
 def test_socket_streams_frames(client):
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_json({**START, "steps_per_frame": 4, "hidden": [5, 3]})
         started = socket.receive_json()
         frames = [socket.receive_json() for _ in range(4)]
@@ -170,7 +174,7 @@ def test_socket_streams_frames(client):
 
 def test_socket_frames_match_computation(client):
     expected = Probe(ProbeConfig(activation="tanh", dataset="xor", seed=0))
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_json({**START, "activation": "tanh", "steps_per_frame": 7})
         receive_until(socket, "started")
         frames = [socket.receive_json() for _ in range(2)]
@@ -180,7 +184,7 @@ def test_socket_frames_match_computation(client):
 
 
 def test_socket_stops_on_stop(client):
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_json(START)
         receive_until(socket, "probe")
         socket.send_json({"type": "stop"})
@@ -195,7 +199,7 @@ def test_socket_stops_on_stop(client):
 
 
 def test_socket_restart_replaces_run(client):
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_json(START)
         receive_until(socket, "probe")
         socket.send_json({**START, "activation": "sigmoid"})
@@ -207,7 +211,7 @@ def test_socket_restart_replaces_run(client):
 
 
 def test_socket_stops_diverged_run(client):
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_json({**START, "activation": "linear", "learning_rate": 10.0})
         stopped, frames = receive_until(socket, "stopped")
 
@@ -229,7 +233,7 @@ def test_socket_stops_diverged_run(client):
     ],
 )
 def test_socket_rejects_bad_message(client, message, field, fragment):
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_json(message)
         error = socket.receive_json()
         socket.send_json({"type": "stop"})
@@ -242,7 +246,7 @@ def test_socket_rejects_bad_message(client, message, field, fragment):
 
 
 def test_socket_rejects_text_that_is_not_json(client):
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_text("{start")
         error = socket.receive_json()
 
@@ -315,7 +319,7 @@ def test_probe_menu_lists_elementwise(offline_page, live_server):
 
 
 def test_socket_rejects_binary_and_deep_json(client):
-    with client.websocket_connect("/ws/probe") as socket:
+    with client.websocket_connect(PROBE_SOCKET) as socket:
         socket.send_bytes(b"\x00\x01")
         binary = socket.receive_json()
         socket.send_text("[" * 100_000 + "]" * 100_000)
@@ -336,15 +340,15 @@ def test_socket_rejects_foreign_origin(client):
     headers = {"origin": "http://elsewhere.invalid"}
     with (
         pytest.raises(WebSocketDisconnect) as closed,
-        client.websocket_connect("/ws/probe", headers=headers) as socket,
+        client.websocket_connect(PROBE_SOCKET, headers=headers) as socket,
     ):
         socket.receive_json()
     assert closed.value.code == 1008
 
 
 def test_socket_accepts_own_origin(client):
-    headers = {"origin": "http://testserver"}
-    with client.websocket_connect("/ws/probe", headers=headers) as socket:
+    headers = {"origin": "http://127.0.0.1"}
+    with client.websocket_connect(PROBE_SOCKET, headers=headers) as socket:
         socket.send_json({"type": "stop"})
         reply = socket.receive_json()
     assert reply["type"] != "error"

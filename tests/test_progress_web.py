@@ -12,6 +12,9 @@ from actlab import lessons
 from actlab.store import ATTEMPT_KINDS
 from actlab.web import Settings, create_app
 
+# The lab answers only to loopback host names, so test clients use one.
+LAB = "http://127.0.0.1"
+
 LESSON = next(iter(lessons.bundled_lessons().values()))
 SECTION_COUNT = sum(len(x.sections) for x in lessons.bundled_lessons().values())
 CARDS = [card for x in lessons.bundled_lessons().values() for card in x.cards]
@@ -19,7 +22,7 @@ QUESTIONS = [q for x in lessons.bundled_lessons().values() for q in x.interview]
 
 
 def make_client(database_url: str) -> TestClient:
-    return TestClient(create_app(Settings(database_url=database_url)))
+    return TestClient(create_app(Settings(database_url=database_url)), base_url=LAB)
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+
+from actlab.web import Settings, create_app
 
 REVIEW = "/api/cards/relu-slope/review"
 BODY = '{"rating": 3, "practice": false, "action_id": "guard-1"}'
@@ -46,7 +49,7 @@ def test_same_origin_json_is_accepted(client):
     response = client.post(
         REVIEW,
         content=BODY,
-        headers={"Content-Type": "application/json", "Origin": "http://testserver"},
+        headers={"Content-Type": "application/json", "Origin": "http://127.0.0.1"},
     )
 
     assert response.status_code == 200
@@ -106,3 +109,70 @@ def test_broken_json_body_is_named(client):
     assert response.status_code == 422
     assert response.json()["field"] == "body"
     assert response.json()["detail"].startswith("invalid JSON in the request body")
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_rebound_host_is_rejected(client, method):
+    # DNS rebinding: another site's name resolved to 127.0.0.1, so the
+    # browser sends its own name as Host and Origin.
+    headers = {
+        "Host": "evil.example:8000",
+        "Origin": "http://evil.example:8000",
+        "Content-Type": "application/json",
+    }
+    response = getattr(client, method)(
+        "/api/progress" if method == "get" else REVIEW,
+        headers=headers,
+        **({"content": BODY} if method == "post" else {}),
+    )
+
+    assert response.status_code == 400
+    assert client.app.state.store.reviews() == []
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8000", "localhost:8000", "localhost", "[::1]:8000"]
+)
+def test_loopback_hosts_are_accepted(client, host):
+    response = client.get("/api/progress", headers={"Host": host})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("settings", "host", "status"),
+    [
+        ({"extra_hosts": ("lab.school",)}, "lab.school:8000", 200),
+        ({"extra_hosts": ("lab.school",)}, "other.school", 400),
+        ({"host": "0.0.0.0"}, "any.name", 200),
+        ({"extra_hosts": ("*",)}, "any.name", 200),
+    ],
+)
+def test_allowed_hosts_follow_settings(database_url, settings, host, status):
+    app = create_app(Settings(database_url=database_url, **settings))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        response = client.get("/healthz", headers={"Host": host})
+
+    assert response.status_code == status
+
+
+def test_content_type_case_is_ignored(client):
+    response = client.post(
+        REVIEW, content=BODY, headers={"Content-Type": "Application/JSON"}
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"template": "x" * 5_000_000, "seed": 1, "answer": 1},
+        {"template": "value-at-z", "seed": 1, "answer": [0] * 300_000},
+    ],
+)
+def test_huge_invalid_body_gets_short_answer(client, body):
+    response = client.post("/api/drills/answer", json=body)
+
+    assert response.status_code == 422
+    assert len(response.content) < 20_000

@@ -24,7 +24,18 @@ import click
     "or postgresql+psycopg://user@host/db. Default: ACTLAB_DATABASE_URL, else a "
     "SQLite file in your data directory.",
 )
-def serve_command(host: str, port: int, database_url: str | None) -> None:
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name that browsers may use to reach the lab, such as the "
+    "server's name on a class network (repeat for several; '*' for any). "
+    "Loopback names and --host are always allowed.",
+)
+def serve_command(
+    host: str, port: int, database_url: str | None, allowed_hosts: tuple[str, ...]
+) -> None:
     """Serve the lab's pages and JSON API until interrupted."""
     from ..store import StoreError
     from ..web import Settings, serve
@@ -35,6 +46,8 @@ def serve_command(host: str, port: int, database_url: str | None) -> None:
         raise click.ClickException(str(error)) from None
     if database_url:
         settings = dataclasses.replace(settings, database_url=database_url)
+    if allowed_hosts:
+        settings = dataclasses.replace(settings, extra_hosts=allowed_hosts)
     _check_free(host, port)
     try:
         serve(host=host, port=port, settings=settings)

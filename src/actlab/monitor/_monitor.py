@@ -23,6 +23,13 @@ RECOVERY_SHARE = 0.5
 threshold. The gap keeps a fraction that hovers at the threshold from warning
 at every step."""
 
+STORE_BUSY_TIMEOUT = 0.5
+"""Seconds a flush waits for a SQLite database that another program locks.
+
+The records stay buffered when it gives up, so a short wait keeps a locked
+database from stalling the training loop.
+"""
+
 
 class Monitor:
     """Record per-layer dead and saturated fractions and gradient norms.
@@ -414,7 +421,10 @@ class Monitor:
         source = self._store_source
         if source is None or self._store is not None:
             return
-        self._store = Store.open(source) if isinstance(source, str) else source
+        if isinstance(source, str):
+            self._store = Store.open(source, busy_timeout=STORE_BUSY_TIMEOUT)
+        else:
+            self._store = source
         if self._logged:
             return
         taken_runs = {summary.run for summary in self._store.monitor_runs()}
@@ -480,6 +490,13 @@ def _check_run(run: Any) -> str:
         raise ValueError(
             f"invalid run {run!r}: expected 1 to 200 characters without "
             "leading or trailing spaces"
+        )
+    # The run's page is /monitor/NAME, which a browser rewrites for these two
+    # names, so the page could never be opened.
+    if run in (".", ".."):
+        raise ValueError(
+            f"invalid run {run!r}: the name is part of the run's page address in "
+            "the lab, where '.' and '..' cannot stand alone; choose another name"
         )
     return run
 

@@ -13,6 +13,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from actlab import __version__, measurements
 from actlab.store import Store
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logger.info("progress is kept in %s", store.url)
     add_error_handlers(app)
     app.middleware("http")(guard_writes)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

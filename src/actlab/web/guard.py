@@ -49,7 +49,8 @@ async def guard_writes(
             f"rejected a request from {request.headers.get('origin')!r}: only the "
             "lab's own pages may change your progress",
         )
-    media_type = request.headers.get("content-type", "").split(";")[0].strip()
+    # Media type names are case-insensitive, so "Application/JSON" is JSON too.
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         return _rejected(
             415,

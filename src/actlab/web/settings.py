@@ -10,6 +10,10 @@ from . import curves
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
+# As a Host header names them, an IPv6 address in brackets.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Listening address, log level and page defaults of the web lab.
@@ -31,6 +35,9 @@ class Settings:
     # file in the user's data directory. New flash cards shown per day.
     database_url: str | None = None
     new_cards_per_day: int = 20
+    # Host names that requests may carry in their Host header, besides
+    # loopback; see ``trusted_hosts``.
+    extra_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -50,6 +57,20 @@ class Settings:
                 f"invalid explorer_points {self.explorer_points}: "
                 f"expected {curves.POINTS_TEXT}"
             )
+
+    def trusted_hosts(self) -> list[str]:
+        """Return the host names that the lab answers to, ``["*"]`` for any.
+
+        A page of another site can make its own name resolve to 127.0.0.1
+        (DNS rebinding) and then read and write the lab as if it were the
+        lab's own page, so requests whose Host header names anything else
+        are rejected. Bound to all interfaces (``0.0.0.0`` or ``::``), the
+        lab cannot know the names it is reached by, so any is accepted.
+        """
+        if self.host in ("0.0.0.0", "::", "") or "*" in self.extra_hosts:
+            return ["*"]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return list(dict.fromkeys([*LOOPBACK_HOSTS, host, *self.extra_hosts]))
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from actlab import lessons, measurements
@@ -14,6 +14,7 @@ from .. import lesson_render
 from ..deps import StoreDep, get_store
 from ..schemas import ErrorBody, FieldError
 from ..templating import templates
+from .practice_page import ActionId
 
 router = APIRouter(tags=["lessons"])
 
@@ -71,7 +72,7 @@ class MeasuredTableOut(BaseModel):
 class SectionDoneIn(BaseModel):
     """A learner's "mark this section done", with the id of that action."""
 
-    action_id: str = Field(min_length=1, max_length=64)
+    action_id: ActionId
 
 
 class SectionDoneOut(BaseModel):
@@ -245,6 +246,17 @@ def lesson_index(request: Request) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    """Render the first lesson, or redirect an explorer link to the explorer.
+
+    The explorer was the home page before the lesson, so an old link such as
+    ``/?show=relu`` still opens the view it names.
+    """
+    if request.url.query:
+        return RedirectResponse(f"/explorer?{request.url.query}", status_code=308)
+    return first_lesson(request)
+
+
 @router.get("/lesson", response_class=HTMLResponse)
 def first_lesson(request: Request) -> Response:
     """Render the first lesson, where a learner starts."""

@@ -238,10 +238,13 @@
       const after = run.after[i];
       const last = i === run.before.length - 1;
       const name = last ? "output" : `hidden ${i + 1}`;
+      // Softmax or sigmoid applied by the loss is named at the output layer.
+      const shown = last && run.setup.output_shown !== run.setup.output;
+      const activation = shown ? `${run.setup.output_shown} (in the loss)` : before.activation;
       const row = element("tr", { "data-layer": String(i) });
       row.append(
         element("td", {}, `${name} (${before.n_in}→${before.n_out})`),
-        element("td", {}, before.activation),
+        element("td", {}, activation),
         statCell(before.dead_fraction, percent, DEAD_ALARM),
         statCell(after.dead_fraction, percent, DEAD_ALARM),
         statCell(before.saturated_fraction, percent, SATURATED_ALARM),
