@@ -90,8 +90,11 @@ def test_cards_practice_leaves_schedule(url):
         practised = [review for review in reviews if review["practice"]]
         states = {card.id: card for card in store.cards()}
     assert len(practised) == 2
+    # Practice goes through every card in lesson order, due or not, as the
+    # web page does, so the card scheduled for 2099 comes first.
+    assert practised[0]["card_id"] == first
     assert states[first].state == before
-    assert all(states[review["card_id"]].is_new for review in practised)
+    assert all(states[review["card_id"]].is_new for review in practised[1:])
 
 
 def test_cards_bad_rating_asks_again(url):

@@ -259,6 +259,7 @@ def test_scenario_right_choice_recovers(offline_page, live_server):
     assert page.get_attribute("#run-remedied", "data-seed") == "3"
     assert remedy.reason in page.text_content("#reasons")
     assert SCENARIO.failure in page.text_content("#score-box")
+    assert page.text_content("#criterion") == SCENARIO.criterion
     changes = page.text_content("#changes")
     assert "Changed for the rerun" in changes
     assert "nothing" not in changes

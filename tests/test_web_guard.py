@@ -127,6 +127,8 @@ def test_rebound_host_is_rejected(client, method):
     )
 
     assert response.status_code == 400
+    assert "invalid Host header 'evil.example:8000'" in response.text
+    assert "--allow-host" in response.text
     assert client.app.state.store.reviews() == []
 
 

@@ -38,7 +38,8 @@ RATING_PROMPT = "Rating: 1 again, 2 hard, 3 good, 4 easy (q to quit)"
 @click.option(
     "--practice",
     is_flag=True,
-    help="Log the reviews without moving the cards' schedules.",
+    help="Go through every card, due or not, and log the reviews without moving "
+    "the cards' schedules.",
 )
 @click.option(
     "--new-per-day",
@@ -59,7 +60,8 @@ def cards_command(
     options = {} if new_per_day is None else {"new_per_day": new_per_day}
     with open_store(database_url, **options) as store:
         now = utc_now()
-        queue = store.due_cards(now=now)
+        # Practice mode goes through every card, as on the lab's cards page.
+        queue = store.cards(now) if practice else store.due_cards(now=now)
         if not queue:
             _print_nothing_due(console, store, now)
             return
@@ -75,6 +77,8 @@ def _print_queue_size(
 ) -> None:
     new = sum(card.is_new for card in queue)
     text = f"{plural(len(queue) - new, 'card')} due for review and {new} new"
+    if practice:
+        text = f"{plural(len(queue), 'card')} to practise"
     if reviewing < len(queue):
         text += f", reviewing {reviewing}"
     if practice:

@@ -31,7 +31,8 @@ import click
     metavar="NAME",
     help="Another host name that browsers may use to reach the lab, such as the "
     "server's name on a class network (repeat for several; '*' for any). "
-    "Loopback names and --host are always allowed.",
+    "Loopback names and --host are always allowed, and with --host 0.0.0.0 "
+    "any name is.",
 )
 def serve_command(
     host: str, port: int, database_url: str | None, allowed_hosts: tuple[str, ...]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -151,13 +152,17 @@ def _duration(seconds: float) -> str:
     return "less than a minute"
 
 
-LAB_ADDRESS = "http://127.0.0.1:8000"
-"""The default address of ``actlab serve``, for links printed in the terminal."""
-
-
 def lab_url(target: str) -> str:
-    """Return a lab path such as ``/explorer?show=relu`` as a full address."""
-    return LAB_ADDRESS + target if target.startswith("/") else target
+    """Return a lab path such as ``/explorer?show=relu`` as a full address.
+
+    The address is that of ``actlab serve`` with ``ACTLAB_HOST`` and
+    ``ACTLAB_PORT`` as it reads them, 127.0.0.1:8000 by default.
+    """
+    if not target.startswith("/"):
+        return target
+    host = os.environ.get("ACTLAB_HOST", "127.0.0.1")
+    port = os.environ.get("ACTLAB_PORT", "8000")
+    return f"http://{host}:{port}{target}"
 
 
 def plural(count: int, noun: str) -> str:

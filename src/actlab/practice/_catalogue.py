@@ -29,14 +29,16 @@ _DEAD_DIAGNOSES = (
         "Many ReLU units are dead",
         True,
         "Their z is at most 0 on every example, so g'(z) = 0 and their weights "
-        "get no gradient again.",
+        "get no gradient again. A layer whose units are all dead passes no "
+        "gradient to the layers below it either.",
     ),
     Option(
         "vanishing",
         "The gradient vanishes through many layers",
         False,
-        "The network has two hidden layers, and the live units get normal "
-        "gradients: the zero gradient is confined to the dead units.",
+        "A vanishing gradient shrinks a little at every layer of a deep stack. "
+        "Here it stops at units whose slope is exactly 0, and two hidden layers "
+        "leave little depth for it to shrink through.",
     ),
     Option(
         "saturation",
@@ -90,12 +92,12 @@ DEAD_RELU_RATE = Scenario(
             {"epochs": 30},
         ),
         Option(
-            "he-init",
-            "Use He initialisation",
+            "wider",
+            "Use 64 units in each hidden layer",
             False,
-            "The network already starts at the He scale with no dead units. "
-            "The units die later, from the large steps.",
-            {"initialiser": "he"},
+            "The network starts with no dead units, so more of them only gives "
+            "the large steps more units to kill.",
+            {"sizes": (64, 64, 64, 10)},
         ),
     ),
 )
@@ -106,9 +108,10 @@ DEAD_RELU_BIAS = Scenario(
     summary="A 30-32-32-1 ReLU network on breast_cancer starts with hidden biases of "
     "-0.5 and weights drawn at a tenth of the He scale.",
     failure="Dead ReLUs from a negative initial bias",
-    explanation="Small weights cannot outweigh a bias of -0.5, so every hidden unit "
-    "starts with z < 0 on every example. Then g'(z) = 0 everywhere, no weight below "
-    "the output gets a gradient, and the network predicts the same class for every "
+    explanation="Small weights cannot outweigh a bias of -0.5, so about half the "
+    "units of the first hidden layer and every unit of the second start with z < 0 "
+    "on every example. The dead second layer passes no gradient down, so no weight "
+    "below the output learns, and the network predicts the same class for every "
     "example.",
     concept="dead-relu",
     reads=("dead_after",),
@@ -169,7 +172,10 @@ SATURATED_SIGMOID = Scenario(
     "its raw features, some of which reach the thousands.",
     failure="Saturated sigmoid units from unscaled inputs",
     explanation="Features in the thousands make |z| huge, so each sigmoid unit sits "
-    "on one of its flat tails, g'(z) is almost 0 and the hidden weights barely move.",
+    "on one of its flat tails for almost every example and acts as an on/off switch. "
+    "Its gradient comes from the few examples near its threshold, multiplied by "
+    "inputs in the thousands, so the gradient norm can look normal while the layer "
+    "learns little.",
     concept="saturation",
     reads=("saturated_after",),
     setup=Setup(
@@ -183,8 +189,9 @@ SATURATED_SIGMOID = Scenario(
             "saturation",
             "The sigmoid units saturate",
             True,
-            "With |z| in the hundreds, sigmoid'(z) is close to 0, so the "
-            "hidden weights barely move.",
+            "With |z| far from 0, sigmoid'(z) is close to 0 on almost every "
+            "example, so the hidden units act as on/off switches that training "
+            "can hardly shape.",
         ),
         Option(
             "dead-relu",
@@ -197,8 +204,8 @@ SATURATED_SIGMOID = Scenario(
             "too-few-epochs",
             "Training is too short",
             False,
-            "The gradient through the hidden layer is close to 0, so more "
-            "epochs would move the weights little.",
+            "Most hidden units sit on a flat tail for almost every example, "
+            "and more epochs do not bring z back to the steep middle.",
         ),
     ),
     remedies=(
@@ -355,7 +362,8 @@ EXPLODING = Scenario(
     id="exploding-relu",
     title="A deep ReLU stack started with large weights",
     summary="Six ReLU layers of 32 units learn the digits from weights drawn at 3 "
-    "times the He scale. Compare the layers' activations at the start.",
+    "times the He scale. Compare the spread of the activations of the first and the "
+    "last hidden layer at the start.",
     failure="Exploding activations in a deep ReLU stack",
     explanation="Each layer multiplies the scale of the activations by about 3, so "
     "six layers grow it by hundreds, and the loss and the gradients start huge.",

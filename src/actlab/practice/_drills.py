@@ -325,6 +325,8 @@ def _numeric(drill: lessons.Drill, seed: int, rng: np.random.Generator) -> Quest
     expected = float(function(np.array([z]))[0]) + 0.0
     label = "g(z)" if quantity == "value" else "g'(z)"
     formula = spec.formula if quantity == "value" else spec.derivative_formula
+    defaults = ", ".join(f"{item.name} = {item.default}" for item in spec.parameters)
+    named = f"{name} ({defaults})" if defaults else name
     return Question(
         id=f"{drill.id}-{seed}",
         kind="numeric",
@@ -338,7 +340,7 @@ def _numeric(drill: lessons.Drill, seed: int, rng: np.random.Generator) -> Quest
             "value": expected,
             "rel_tol": float(params.get("rel_tol", 0.01)),
             "abs_tol": float(params.get("abs_tol", 0.005)),
-            "explanation": f"For {name}, {label} at z = {z} is "
+            "explanation": f"For {named}, {label} at z = {z} is "
             f"{_number_text(expected)}, from ${formula}$.",
         },
     )

@@ -13,13 +13,12 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from actlab import __version__, measurements
 from actlab.store import Store
 
 from .errors import add_error_handlers
-from .guard import guard_writes
+from .guard import HostGuard, guard_writes
 from .routers import ROUTERS
 from .settings import Settings
 
@@ -59,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logger.info("progress is kept in %s", store.url)
     add_error_handlers(app)
     app.middleware("http")(guard_writes)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())
+    app.add_middleware(HostGuard, allowed=settings.trusted_hosts())
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,4 +1,4 @@
-"""The rule for requests that change the store: JSON only, and from the lab's own pages.
+"""The rules for requests: a Host the lab serves, and JSON from its own pages to write.
 
 A page on another site can make the learner's browser send a POST to the
 lab. With ``Content-Type: text/plain`` such a POST needs no permission from
@@ -13,7 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.datastructures import Headers
+from starlette.middleware.trustedhost import parse_host_header
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .origin import same_origin
 from .schemas import ErrorBody, FieldError
@@ -59,3 +62,35 @@ async def guard_writes(
             "JSON with Content-Type: application/json",
         )
     return await call_next(request)
+
+
+class HostGuard:
+    """Reject with 400 a request whose Host header names a host the lab does not serve.
+
+    ``allowed`` are lower-case host names without ports, or ``["*"]`` for any
+    (see ``Settings.trusted_hosts``). The message names the host and the
+    option that allows it, which Starlette's ``TrustedHostMiddleware`` does
+    not.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: list[str]):
+        self.app = app
+        self.allowed = [name.lower() for name in allowed]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "*" in self.allowed or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = Headers(scope=scope).get("host", "")
+        parsed = parse_host_header(header)
+        name = parsed.host.lower() if parsed is not None else ""
+        if name in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        logger.warning("rejected %s for Host %r", scope.get("path"), header[:100])
+        message = (
+            f"invalid Host header {header[:100]!r}: this lab answers only to "
+            f"{', '.join(self.allowed)}. Open it by one of those names, or start "
+            "it with --allow-host NAME to allow another."
+        )
+        await PlainTextResponse(message, status_code=400)(scope, receive, send)

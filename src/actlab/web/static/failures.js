@@ -28,6 +28,7 @@
     loss: "loss",
     hidden: "hidden activation",
     output: "output activation",
+    output_shown: "output as predicted",
     initialiser: "initialiser",
     weight_scale: "weight scale",
     bias: "initial hidden bias",
@@ -366,7 +367,7 @@
   }
 
   function setupValue(name, value) {
-    if (value === null) return "default";
+    if (value === null) return "the one that suits each activation";
     if (name === "sizes") return value.join("-");
     if (typeof value === "boolean") return value ? "yes" : "no";
     return String(value);
@@ -398,6 +399,7 @@
     );
     document.getElementById("failure-name").textContent = `${result.failure}.`;
     document.getElementById("failure-explanation").textContent = result.explanation;
+    document.getElementById("criterion").textContent = result.rerun.criterion;
     box.hidden = false;
     openStage("stage-rerun");
     showChanges(failingRun.setup, result.rerun.setup);
