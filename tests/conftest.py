@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playw
 
 from actlab.web import Settings, create_app
 
-# The lab answers only to loopback host names, so test clients use one.
+# The lab serves only loopback host names, so test clients use one.
 LAB = "http://127.0.0.1"
 
 CHROMIUM = os.environ.get("ACTLAB_CHROMIUM", "/usr/bin/chromium")

@@ -13,7 +13,7 @@ from actlab import lessons, practice
 from actlab.web import Settings, create_app
 from actlab.web.routers.playground_page import read_query
 
-# The lab answers only to loopback host names, so test clients use one.
+# The lab serves only loopback host names, so test clients use one.
 LAB = "http://127.0.0.1"
 
 LESSON_CARDS = [

@@ -75,7 +75,7 @@ def test_page_does_not_name_the_failure(client, scenario_id):
     assert scenario.failure not in page
     assert scenario.failure not in listing
     assert scenario.explanation not in page
-    # The criterion says what to look for, so it waits for the choice too.
+    # The criterion tells what to look for, so it waits for the choice too.
     assert scenario.criterion not in page
 
 

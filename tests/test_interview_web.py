@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from actlab import lessons, practice
 from actlab.web import Settings, create_app
 
-# The lab answers only to loopback host names, so test clients use one.
+# The lab serves only loopback host names, so test clients use one.
 LAB = "http://127.0.0.1"
 
 QUESTIONS = [

@@ -23,7 +23,7 @@ from actlab.lessons import LessonError, load_lesson, load_lessons
 from actlab.web import Settings, create_app
 from actlab.web.explorer import read_state as read_explorer_state
 
-# The lab answers only to loopback host names, so test clients use one.
+# The lab serves only loopback host names, so test clients use one.
 LAB = "http://127.0.0.1"
 
 LESSON = "activations"

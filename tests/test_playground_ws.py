@@ -19,7 +19,7 @@ from actlab.web.routers import playground as playground_router
 # relative one, which the lab rejects.
 PLAYGROUND_SOCKET = "ws://127.0.0.1/ws/playground"
 
-# The lab answers only to loopback host names, so test clients use one.
+# The lab serves only loopback host names, so test clients use one.
 LAB = "http://127.0.0.1"
 
 MESSAGE_TYPES = {"ready", "data", "frame", "paused", "error", "export", "pong"}

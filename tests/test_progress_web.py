@@ -12,7 +12,7 @@ from actlab import lessons
 from actlab.store import ATTEMPT_KINDS
 from actlab.web import Settings, create_app
 
-# The lab answers only to loopback host names, so test clients use one.
+# The lab serves only loopback host names, so test clients use one.
 LAB = "http://127.0.0.1"
 
 LESSON = next(iter(lessons.bundled_lessons().values()))

@@ -345,7 +345,7 @@ def test_non_dask_listener_fails_clearly(store, monkeypatch):
     accept.start()
     address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
     try:
-        with pytest.raises(SweepError, match="no Dask scheduler answered") as error:
+        with pytest.raises(SweepError, match="no Dask scheduler responded") as error:
             run_sweep(TINY, store, scheduler=address)
     finally:
         for connection, _ in connections:

@@ -20,7 +20,7 @@ from ._framework import Claim, ExperimentResult, Table
 VERDICTS = {True: "held", False: "did not hold", None: "not decided"}
 
 QUICK_LABEL = "quick preview"
-"""How a run with an experiment's small ``quick()`` settings is labelled."""
+"""The label of a run made with an experiment's small ``quick()`` settings."""
 
 _STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 1000px; margin: 2rem auto;

@@ -4,13 +4,13 @@ Krizhevsky, Sutskever and Hinton (2012, "ImageNet classification with deep
 convolutional neural networks", figure 1) trained a four-layer convolutional
 network on CIFAR-10 and found that ReLU reached 25% training error six times
 sooner than tanh. This experiment repeats the comparison with fully
-connected networks of three hidden layers on real handwritten digits: MNIST
-with 784-256-256-256-10 networks when MNIST is already on this machine (see
-``actlab.data.find_mnist``; nothing is downloaded), and otherwise
-scikit-learn's 8x8 digits with 64-128-128-128-10 networks. The ``dataset``
-setting forces one of them. On MNIST the default trains on a random 5,000
-of the 60,000 training images, to keep the full grid near ten minutes
-(an estimate; see ``SpeedSettings``).
+connected networks of three hidden layers on real handwritten digits. It
+uses MNIST with 784-256-256-256-10 networks when MNIST is already on this
+machine, and it never downloads the set (see ``actlab.data.find_mnist``).
+Otherwise it uses scikit-learn's 8x8 digits with 64-128-128-128-10
+networks. The ``dataset`` setting forces one of them. On MNIST the
+default trains on a random 5,000 of the 60,000 training images, to keep
+the full grid near ten minutes (an estimate; see ``SpeedSettings``).
 
 Every activation gets the initialiser that suits it (``Spec.initialiser``)
 and one learning rate from the grid, because the paper tuned each network's

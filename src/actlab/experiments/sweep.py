@@ -677,7 +677,7 @@ def _connect(client_class: Any, address: str) -> Any:
     if not made:
         logger.debug("no Dask handshake from %s", address)
         raise SweepError(
-            f"no Dask scheduler answered at {address} within "
+            f"no Dask scheduler responded at {address} within "
             f"{2 * SCHEDULER_TIMEOUT:g} s: something listens there but does not "
             "speak Dask's protocol. Check the address and port of the scheduler "
             "('dask scheduler' prints it), or run without a scheduler to use local "

@@ -247,8 +247,8 @@ def call_store(request: Request, action: Callable[[], Any]) -> Any:
 
     Returns the action's result, or a ``JSONResponse``: 404 for an unknown
     item, 422 for a value the store rejects. A database failure propagates to
-    the app's handler, which answers 503 with a page or JSON as the route
-    serves.
+    the app's handler, which responds with 503: a page for an HTML route and
+    JSON for the API.
     """
     try:
         return action()

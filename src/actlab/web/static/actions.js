@@ -111,7 +111,7 @@
   // ActionError. A 4xx response is final (the action is dropped and its
   // message shown). After a 5xx or a lost request the action is kept: with
   // `options.onWait`, this call reports the message through it and keeps
-  // sending the same action until the server answers, so the page can show
+  // sending the same action until the server responds, so the page can show
   // the result and the learner cannot send the action twice. Without it, the
   // call rejects and the action is sent again later in the background.
   async function sendAction(url, body, options = {}) {
